@@ -1,0 +1,106 @@
+"""Who is calling: users by API-key hash, stores, store views and accounts by external id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ordersync.adapters.db.tables import (
+    accounts,
+    store_views,
+    stores,
+    user_accounts,
+    user_stores,
+    users,
+)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    external_id: str
+    client_type: str
+    account_ids: tuple[int, ...]  # first = default
+    store_ids: frozenset[int]
+    supplier_id: int | None
+
+
+@dataclass(frozen=True)
+class Ref:
+    id: int
+    external_id: str
+    parent_id: int | None = None
+
+
+class AccessRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def user_by_key_hash(self, key_hash: str) -> UserRecord | None:
+        row = self.session.execute(select(users).where(users.c.api_key_hash == key_hash)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        account_ids = self.session.scalars(
+            select(user_accounts.c.account_id)
+            .where(user_accounts.c.user_id == m["id"])
+            .order_by(user_accounts.c.position, user_accounts.c.account_id)
+        ).all()
+        store_ids = self.session.scalars(
+            select(user_stores.c.store_id).where(user_stores.c.user_id == m["id"])
+        ).all()
+        return UserRecord(
+            m["id"],
+            m["external_id"],
+            m["client_type"],
+            tuple(account_ids),
+            frozenset(store_ids),
+            m["supplier_id"],
+        )
+
+    def store(self, external_id: str | None) -> Ref | None:
+        """The store with that external id, or the default store when None."""
+        query = select(stores.c.id, stores.c.external_id)
+        if external_id is None:
+            query = query.where(stores.c.is_default).order_by(stores.c.id)
+        else:
+            query = query.where(stores.c.external_id == external_id)
+        row = self.session.execute(query.limit(1)).first()
+        return None if row is None else Ref(row.id, row.external_id)
+
+    def store_view(self, external_id: str) -> Ref | None:
+        row = self.session.execute(
+            select(store_views.c.id, store_views.c.external_id, store_views.c.store_id).where(
+                store_views.c.external_id == external_id
+            )
+        ).first()
+        return None if row is None else Ref(row.id, row.external_id, row.store_id)
+
+    def first_store_view(self, store_id: int) -> int | None:
+        return self.session.scalar(
+            select(store_views.c.id)
+            .where(store_views.c.store_id == store_id)
+            .order_by(store_views.c.id)
+            .limit(1)
+        )
+
+    def account(self, external_id: str) -> Ref | None:
+        row = self.session.execute(
+            select(accounts.c.id, accounts.c.external_id).where(
+                accounts.c.external_id == external_id
+            )
+        ).first()
+        return None if row is None else Ref(row.id, row.external_id)
+
+    def external_ids(self, table_name: str, ids: set[int]) -> dict[int, str]:
+        """External ids of a few related rows (accounts, stores, store views, users), for
+        answers that show both ids."""
+        table = {t.name: t for t in (accounts, stores, store_views, users)}[table_name]
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(table.c.id, table.c.external_id).where(table.c.id.in_(ids))
+        )
+        return {r.id: r.external_id for r in rows}

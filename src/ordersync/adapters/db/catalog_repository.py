@@ -1,0 +1,241 @@
+"""Read-only catalog queries, each returning immutable domain snapshots in one statement."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, Select, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from ordersync.adapters.db.tables import (
+    accounts,
+    catalog_view_variants,
+    catalog_views,
+    custom_fields,
+    offer_prices,
+    offers,
+    operations,
+    store_view_catalog_views,
+    suppliers,
+    tenant_settings,
+    variants,
+)
+from ordersync.domain.catalog import (
+    Account,
+    CustomField,
+    CustomFieldEntity,
+    CustomFieldType,
+    OfferPrice,
+    Operation,
+    OperationLine,
+    OperationStatus,
+    OperationType,
+    PriceTier,
+    Status,
+)
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    pricing_mode: str = "STANDARD"
+    pricing_url: str | None = None
+    cpq_url: str | None = None
+    currency: str = "EUR"
+    operations_enabled: bool = True
+
+
+def _offer_price_query() -> Select[Any]:
+    return (
+        select(
+            offer_prices,
+            offers.c.status.label("offer_status"),
+            offers.c.available_quantity,
+            offers.c.supplier_id,
+            offers.c.variant_id,
+            suppliers.c.external_id.label("supplier_external_id"),
+            suppliers.c.status.label("supplier_status"),
+            variants.c.external_id.label("variant_external_id"),
+            variants.c.name.label("variant_name"),
+            variants.c.description.label("variant_description"),
+            variants.c.classification_external_id,
+        )
+        .join(offers, offers.c.id == offer_prices.c.offer_id)
+        .join(suppliers, suppliers.c.id == offers.c.supplier_id)
+        .join(variants, variants.c.id == offers.c.variant_id)
+    )
+
+
+def _offer_price(row: Row[Any]) -> OfferPrice:
+    m = row._mapping
+    return OfferPrice(
+        id=m["id"],
+        external_id=m["external_id"],
+        offer_id=m["offer_id"],
+        offer_status=Status(m["offer_status"]),
+        supplier_id=m["supplier_id"],
+        supplier_external_id=m["supplier_external_id"],
+        supplier_status=Status(m["supplier_status"]),
+        variant_id=m["variant_id"],
+        variant_external_id=m["variant_external_id"],
+        variant_name=m["variant_name"],
+        variant_description=m["variant_description"],
+        classification_external_id=m["classification_external_id"],
+        currency=m["currency"],
+        tax_rate=m["tax_rate"],
+        tiers=tuple(
+            PriceTier(
+                int(t["minQuantity"]),
+                Decimal(str(t["netUnitPrice"])),
+                Decimal(str(t["grossUnitPrice"])),
+            )
+            for t in m["tiers"]
+        ),
+        min_order_quantity=m["min_order_quantity"],
+        max_order_quantity=m["max_order_quantity"],
+        quantity_step=m["quantity_step"] or 1,
+        valid_from=m["valid_from"],
+        valid_to=m["valid_to"],
+        eligible_account_ids=frozenset(m["eligible_account_ids"] or ()),
+        eligible_account_groups=frozenset(m["eligible_account_groups"] or ()),
+        available_quantity=m["available_quantity"],
+    )
+
+
+class CatalogRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def settings(self) -> TenantSettings:
+        row = self.session.execute(
+            select(tenant_settings).where(tenant_settings.c.id == 1)
+        ).first()
+        if row is None:
+            return TenantSettings()
+        m = row._mapping
+        return TenantSettings(
+            m["pricing_mode"],
+            m["pricing_url"],
+            m["cpq_url"],
+            m["currency"],
+            m["operations_enabled"],
+        )
+
+    def offer_prices(
+        self,
+        *,
+        ids: Collection[int] = (),
+        external_ids: Collection[str] = (),
+        variant_external_ids: Collection[str] = (),
+    ) -> list[OfferPrice]:
+        """Offer prices named by id, external id, or belonging to a variant: one statement."""
+        conditions = []
+        if ids:
+            conditions.append(offer_prices.c.id.in_(list(ids)))
+        if external_ids:
+            conditions.append(offer_prices.c.external_id.in_(list(external_ids)))
+        if variant_external_ids:
+            conditions.append(variants.c.external_id.in_(list(variant_external_ids)))
+        if not conditions:
+            return []
+
+        rows = self.session.execute(_offer_price_query().where(or_(*conditions)))
+        return [_offer_price(row) for row in rows]
+
+    def visible_variant_ids(
+        self, store_view_id: int | None, variant_ids: Collection[int]
+    ) -> frozenset[int]:
+        """Which of `variant_ids` a catalog view of the store view contains. A store with no
+        store view shows its whole catalog."""
+        if not variant_ids:
+            return frozenset()
+        if store_view_id is None:
+            return frozenset(variant_ids)
+        views = store_view_catalog_views.c
+        all_variants = (
+            select(true())
+            .select_from(
+                store_view_catalog_views.join(
+                    catalog_views, catalog_views.c.id == views.catalog_view_id
+                )
+            )
+            .where(views.store_view_id == store_view_id, catalog_views.c.all_variants)
+        )
+        listed = (
+            select(catalog_view_variants.c.variant_id)
+            .join(
+                store_view_catalog_views,
+                views.catalog_view_id == catalog_view_variants.c.catalog_view_id,
+            )
+            .where(
+                views.store_view_id == store_view_id,
+                catalog_view_variants.c.variant_id.in_(list(variant_ids)),
+            )
+        )
+        query = select(variants.c.id).where(
+            variants.c.id.in_(list(variant_ids)),
+            exists(all_variants) | variants.c.id.in_(listed),
+        )
+        return frozenset(self.session.scalars(query))
+
+    def account(self, account_id: int) -> Account:
+        row = self.session.execute(select(accounts).where(accounts.c.id == account_id)).one()
+        m = row._mapping
+        return Account(
+            id=m["id"],
+            external_id=m["external_id"],
+            name=m["name"],
+            status=Status(m["status"]),
+            groups=frozenset(m["groups"] or ()),
+            shipping_addresses=tuple(m["shipping_addresses"] or ()),
+        )
+
+    def operation(self, external_id: str) -> Operation | None:
+        row = self.session.execute(
+            select(operations).where(operations.c.external_id == external_id)
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Operation(
+            id=m["id"],
+            external_id=m["external_id"],
+            status=OperationStatus(m["status"]),
+            type=OperationType(m["type"]),
+            start_date=m["start_date"],
+            end_date=m["end_date"],
+            account_ids=frozenset(m["account_ids"] or ()),
+            lines=tuple(
+                OperationLine(
+                    ln["variantId"],
+                    ln["variantExternalId"],
+                    ln.get("minQuantity"),
+                    ln.get("maxQuantity"),
+                    ln.get("recommendedQuantity"),
+                )
+                for ln in m["lines"] or ()
+            ),
+        )
+
+    def custom_fields(self) -> list[CustomField]:
+        return [
+            CustomField(
+                id=m["id"],
+                external_id=m["external_id"],
+                entity=CustomFieldEntity(m["entity"]),
+                type=CustomFieldType(m["type"]),
+                required=m["required"],
+                allowed_values=tuple(m["allowed_values"] or ()),
+            )
+            for m in (r._mapping for r in self.session.execute(select(custom_fields)))
+        ]
+
+
+def group_by_variant(prices: Sequence[OfferPrice]) -> dict[str, list[OfferPrice]]:
+    grouped: dict[str, list[OfferPrice]] = defaultdict(list)
+    for price in prices:
+        grouped[price.variant_external_id].append(price)
+    return dict(grouped)

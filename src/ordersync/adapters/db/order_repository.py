@@ -1,0 +1,68 @@
+"""Loading and saving the order aggregate."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from ordersync.adapters.db.tables import commercial_orders
+from ordersync.domain.orders import CommercialOrder, LogisticOrder
+
+
+class OrderIdType(StrEnum):
+    REFERENCE = "REFERENCE"
+    DJUST_ID = "DJUST_ID"
+    EXTERNAL_ID = "EXTERNAL_ID"
+
+
+def _with_lines(query: Select[CommercialOrder]) -> Select[CommercialOrder]:
+    # Three statements whatever the number of lines: orders, logistic orders, lines.
+    return query.options(
+        selectinload(CommercialOrder.logistic_orders).selectinload(LogisticOrder.lines)  # type: ignore[arg-type]
+    )
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, order: CommercialOrder) -> None:
+        self.session.add(order)
+
+    def reference_taken(self, reference: str) -> bool:
+        return bool(
+            self.session.scalar(select(exists().where(commercial_orders.c.reference == reference)))
+        )
+
+    def get(
+        self,
+        order_id: str,
+        *,
+        id_type: OrderIdType = OrderIdType.REFERENCE,
+        account_id: int | None = None,
+        store_id: int | None = None,
+        for_update: bool = False,
+    ) -> CommercialOrder | None:
+        """One order with its logistic orders and lines, scoped to the account and store when
+        given (another account's order is simply not found)."""
+        c = commercial_orders.c
+        query = select(CommercialOrder)
+        if id_type is OrderIdType.DJUST_ID:
+            if not order_id.isdigit():
+                return None
+            query = query.where(c.id == int(order_id))
+        elif id_type is OrderIdType.EXTERNAL_ID:
+            query = query.where(c.external_id == order_id)
+        else:
+            query = query.where(c.reference == order_id)
+        if account_id is not None:
+            query = query.where(c.account_id == account_id)
+        if store_id is not None:
+            query = query.where(c.store_id == store_id)
+        if for_update:
+            # Serialises writers of one order on PostgreSQL; SQLite already holds the
+            # database write lock (BEGIN IMMEDIATE).
+            query = query.with_for_update(of=commercial_orders)
+        return self.session.scalars(_with_lines(query)).first()

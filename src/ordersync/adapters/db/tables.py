@@ -1,0 +1,309 @@
+"""Table definitions: the one schema every migration is checked against."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ordersync.adapters.db.types import ExactDecimal, UtcDateTime
+from ordersync.domain.orders import CheckoutType, SourceType
+from ordersync.domain.statuses import LogisticOrderStatus
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _enum(enum: type[StrEnum]) -> Enum:
+    return Enum(enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+MONEY = ExactDecimal(18, 4)
+RATE = ExactDecimal(9, 4)
+EXT = String(128)
+
+
+def _ext() -> Column[str]:
+    return Column("external_id", EXT, nullable=False, unique=True)
+
+
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pricing_mode", String(16), nullable=False, default="STANDARD"),
+    Column("pricing_url", String(512)),
+    Column("cpq_url", String(512)),
+    Column("currency", String(3), nullable=False, default="EUR"),
+    Column("operations_enabled", Boolean, nullable=False, default=True),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("name", String(256), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+)
+
+store_views = Table(
+    "store_views",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("store_id", ForeignKey("stores.id"), nullable=False),
+    Column("name", String(256)),
+)
+
+catalog_views = Table(
+    "catalog_views",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("all_variants", Boolean, nullable=False, default=False),
+)
+
+catalog_view_variants = Table(
+    "catalog_view_variants",
+    metadata,
+    Column("catalog_view_id", ForeignKey("catalog_views.id"), primary_key=True),
+    Column("variant_id", ForeignKey("variants.id"), primary_key=True, index=True),
+)
+
+store_view_catalog_views = Table(
+    "store_view_catalog_views",
+    metadata,
+    Column("store_view_id", ForeignKey("store_views.id"), primary_key=True),
+    Column("catalog_view_id", ForeignKey("catalog_views.id"), primary_key=True),
+)
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("name", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("name", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("groups", JSON, nullable=False, default=list),
+    Column("shipping_addresses", JSON, nullable=False, default=list),
+)
+
+account_stores = Table(
+    "account_stores",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("store_id", ForeignKey("stores.id"), primary_key=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("name", String(256)),
+    Column("client_type", String(16), nullable=False),
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    Column("supplier_id", ForeignKey("suppliers.id")),
+)
+
+user_accounts = Table(
+    "user_accounts",
+    metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+user_stores = Table(
+    "user_stores",
+    metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("store_id", ForeignKey("stores.id"), primary_key=True),
+)
+
+variants = Table(
+    "variants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("sku", String(128)),
+    Column("name", String(512), nullable=False),
+    Column("description", Text),
+    Column("classification_external_id", EXT),
+    Column("product_external_id", EXT),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("variant_id", ForeignKey("variants.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("available_quantity", Integer),
+)
+
+offer_prices = Table(
+    "offer_prices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("offer_id", ForeignKey("offers.id"), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("tax_rate", RATE, nullable=False),
+    Column("tiers", JSON, nullable=False),
+    Column("min_order_quantity", Integer),
+    Column("max_order_quantity", Integer),
+    Column("quantity_step", Integer, nullable=False, default=1),
+    Column("valid_from", UtcDateTime()),
+    Column("valid_to", UtcDateTime()),
+    Column("eligible_account_ids", JSON, nullable=False, default=list),
+    Column("eligible_account_groups", JSON, nullable=False, default=list),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("name", String(256)),
+    Column("status", String(16), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("start_date", UtcDateTime()),
+    Column("end_date", UtcDateTime()),
+    Column("account_ids", JSON, nullable=False, default=list),
+    Column("lines", JSON, nullable=False, default=list),
+)
+
+custom_fields = Table(
+    "custom_fields",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ext(),
+    Column("name", String(256)),
+    Column("entity", String(16), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("required", Boolean, nullable=False, default=False),
+    Column("allowed_values", JSON, nullable=False, default=list),
+)
+
+commercial_orders = Table(
+    "commercial_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("external_id", EXT, unique=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("customer_user_id", ForeignKey("users.id"), nullable=False),
+    Column("store_id", ForeignKey("stores.id"), nullable=False),
+    Column("store_view_id", ForeignKey("store_views.id")),
+    Column("is_validated", Boolean, nullable=False, default=False),
+    Column("validated_at", UtcDateTime()),
+    Column("checkout_type", _enum(CheckoutType), nullable=False),
+    Column("source_type", _enum(SourceType)),
+    Column("source_id", EXT),
+    Column("is_full", Boolean, nullable=False, default=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_net", MONEY, nullable=False),
+    Column("total_tax", MONEY, nullable=False),
+    Column("total_gross", MONEY, nullable=False),
+    Column("product_count", Integer, nullable=False),
+    Column("line_count", Integer, nullable=False),
+    Column("custom_fields", JSON, nullable=False, default=dict),
+    Column("version", Integer, nullable=False),
+    Column("cpq_transaction_id", String(128)),
+    Column("cpq_sync_status", String(32)),
+    Column("cpq_last_synced_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+# The shop list filters by account and sorts by one of these; each index serves one sort.
+for _col in ("created_at", "updated_at", "validated_at", "reference", "source_type", "source_id"):
+    Index(
+        f"ix_commercial_orders_account_{_col}",
+        commercial_orders.c.account_id,
+        commercial_orders.c[_col],
+    )
+
+logistic_orders = Table(
+    "logistic_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "commercial_order_id",
+        ForeignKey("commercial_orders.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("external_id", EXT, unique=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False, index=True),
+    Column("supplier_external_id", EXT, nullable=False),
+    Column("status", _enum(LogisticOrderStatus), nullable=False, index=True),
+    Column("shipping_address", JSON),
+    Column("total_net", MONEY, nullable=False),
+    Column("total_tax", MONEY, nullable=False),
+    Column("total_gross", MONEY, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "logistic_order_id",
+        ForeignKey("logistic_orders.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("external_id", EXT, unique=True),
+    Column("variant_id", ForeignKey("variants.id"), nullable=False),
+    Column("variant_external_id", EXT, nullable=False),
+    Column("offer_price_id", ForeignKey("offer_prices.id"), nullable=False),
+    Column("offer_price_external_id", EXT, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("net_unit_price", MONEY, nullable=False),
+    Column("gross_unit_price", MONEY, nullable=False),
+    Column("tax_rate", RATE, nullable=False),
+    Column("tax_amount", MONEY, nullable=False),
+    Column("total_net", MONEY, nullable=False),
+    Column("total_gross", MONEY, nullable=False),
+    Column("variant_name", String(512), nullable=False),
+    Column("variant_description", Text),
+    Column("classification_external_id", EXT),
+    Column("custom_fields", JSON, nullable=False, default=dict),
+    Column("cpq_txn_line_number", String(64)),
+    UniqueConstraint("logistic_order_id", "offer_price_id", name="uq_order_lines_lo_offer_price"),
+)

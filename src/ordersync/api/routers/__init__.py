@@ -1,0 +1,1 @@
+"""Routers per area: shop (front office) and operator (back office)."""

@@ -1,0 +1,179 @@
+"""Front office (dj-client: ACCOUNT): commercial orders of the caller's account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from ordersync.adapters.db.order_repository import OrderIdType
+from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, set_etag
+from ordersync.api.schemas import (
+    CreatedOut,
+    CreateOrderIn,
+    ErrorOut,
+    OrderOut,
+    UpdateLinesIn,
+    WarningOut,
+    custom_field_map,
+)
+from ordersync.domain.orders import SourceType
+from ordersync.services import orders
+
+router = APIRouter(tags=["shop"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in {
+        401: "Missing or unknown API key, or a key of another client type",
+        403: "Wrong client type, or a store/store view/account the user is not attached to",
+        404: "No such order for this account",
+        409: "The order is placed or comes from a cart-based checkout",
+        412: "If-Match names another version",
+        413: "Body too large",
+        422: "Invalid body, or no eligible line",
+    }.items()
+}
+
+_WARNINGS_EXAMPLE = [
+    {
+        "id": "OP-V-0002-ACME",
+        "code": "QUANTITY_ADJUSTED_STEP",
+        "detail": "Quantity rounded up from 15 to 20, a multiple of 10.",
+        "blocked": False,
+    },
+]
+
+
+@router.post(
+    "/v2/shop/commercial-orders",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedOut,
+    responses=_ERRORS,
+    summary="Create a draft commercial order (order-based checkout)",
+)
+def create_commercial_order(
+    body: CreateOrderIn, caller: AccountCaller, uow_factory: UowFactoryDep, response: Response
+) -> CreatedOut:
+    order = orders.create_order(
+        uow_factory(),
+        caller,
+        orders.NewOrder(
+            source_type=SourceType(body.source_type) if body.source_type else None,
+            source_id=body.source_id,
+            is_full=body.is_full,
+            custom_fields=custom_field_map(body.custom_fields),
+            custom_field_id_type=body.custom_field_id_type,
+        ),
+    )
+    assert order.id is not None
+    set_etag(response, order.version)
+    response.headers["Location"] = f"/v1/shop/commercial-orders/{order.reference}"
+    return CreatedOut(id=order.id, reference=order.reference)
+
+
+@router.get(
+    "/v1/shop/commercial-orders/{order_id}",
+    response_model=OrderOut,
+    responses=_ERRORS,
+    summary="Get one commercial order with its lines",
+)
+def get_commercial_order(
+    order_id: str,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    response: Response,
+    id_type: Annotated[OrderIdType, Query(alias="idType")] = OrderIdType.REFERENCE,
+) -> OrderOut:
+    order = orders.get_order(uow_factory(), caller, order_id, id_type)
+    set_etag(response, order.version)
+    return OrderOut.of(order)
+
+
+@router.put(
+    "/v2/shop/commercial-orders/{reference}/lines",
+    response_model=list[WarningOut],
+    responses={**_ERRORS, 200: {"content": {"application/json": {"example": _WARNINGS_EXAMPLE}}}},
+    summary="Update lines (ORDER-150)",
+)
+def update_commercial_order_lines(
+    reference: str,
+    body: UpdateLinesIn,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    expected: IfMatch,
+    response: Response,
+) -> list[WarningOut]:
+    result = orders.update_lines(
+        uow_factory,
+        caller,
+        reference,
+        orders.LineUpdateRequest(
+            body.line_type,
+            body.custom_field_id_type,
+            [
+                orders.RawLineUpdate(
+                    ln.id, ln.quantity, ln.update_action, custom_field_map(ln.custom_fields)
+                )
+                for ln in body.update_order_commercial_lines
+            ],
+        ),
+        if_match=expected,
+    )
+    set_etag(response, result.version)
+    return [WarningOut.of(w) for w in result.warnings]
+
+
+@router.put(
+    "/v1/shop/commercial-orders/{reference}/sync",
+    response_model=list[WarningOut],
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "id": "OP-V-0001-ACME",
+                            "code": "PRICE_CHANGED",
+                            "detail": "Net unit price 0.42 -> 0.40",
+                            "blocked": False,
+                        }
+                    ]
+                }
+            }
+        },
+        204: {"description": "Nothing to change and nothing to report"},
+    },
+    summary="Synchronise with current offers (ORDER-223, STANDARD mode)",
+)
+def synchronise_commercial_order(
+    reference: str,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    expected: IfMatch,
+    response: Response,
+) -> Any:
+    result = orders.synchronise(uow_factory, caller, reference, if_match=expected)
+    if not result.warnings and not result.changed:
+        return Response(status_code=204, headers={"ETag": f'"{result.version}"'})
+    set_etag(response, result.version)
+    return [WarningOut.of(w) for w in result.warnings]
+
+
+@router.put(
+    "/v1/shop/commercial-orders/{reference}/created",
+    response_model=OrderOut,
+    responses=_ERRORS,
+    summary="Place (validate) a draft order",
+)
+def place_commercial_order(
+    reference: str,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    expected: IfMatch,
+    response: Response,
+) -> OrderOut:
+    order = orders.place_order(uow_factory, caller, reference, if_match=expected)
+    set_etag(response, order.version)
+    return OrderOut.of(order)

@@ -1,0 +1,306 @@
+"""Request and answer bodies of the HTTP API (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from ordersync.domain.money import minor_units, round_money
+from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
+from ordersync.domain.warnings import OrderWarning
+from ordersync.rules.line_updates import LineType, UpdateAction
+
+Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class CustomFieldValueIn(Body):
+    custom_field_id: Id
+    custom_field_value: Any = None
+
+
+def custom_field_map(values: list[CustomFieldValueIn] | None) -> dict[str, Any] | None:
+    return None if values is None else {v.custom_field_id: v.custom_field_value for v in values}
+
+
+class CreateOrderIn(Body):
+    source_type: Literal["OPERATION"] | None = None
+    source_id: Id | None = None
+    is_full: Annotated[bool, Field(strict=True)] = False
+    custom_fields: list[CustomFieldValueIn] | None = None
+    custom_field_id_type: Literal["EXTERNAL_ID", "DJUST_ID"] = "EXTERNAL_ID"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {},
+                {"sourceType": "OPERATION", "sourceId": "OPN-SPRING", "isFull": False},
+                {"customFields": [{"customFieldId": "CF-PO", "customFieldValue": "PO-2026-117"}]},
+            ]
+        }
+    )
+
+
+class LineUpdateIn(Body):
+    id: Id
+    quantity: Quantity
+    update_action: UpdateAction = UpdateAction.REPLACE_QUANTITY
+    custom_fields: list[CustomFieldValueIn] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class UpdateLinesIn(Body):
+    line_type: LineType = LineType.OFFER_PRICE
+    line_id_type: Literal["EXTERNAL_ID"] = "EXTERNAL_ID"
+    custom_field_id_type: Literal["EXTERNAL_ID", "DJUST_ID"] = "EXTERNAL_ID"
+    metadata: dict[str, Any] | None = None
+    update_order_commercial_lines: Annotated[list[LineUpdateIn], Field(min_length=1)]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lineType": "OFFER_PRICE",
+                    "updateOrderCommercialLines": [
+                        {
+                            "id": "OP-V-0001-ACME",
+                            "quantity": 120,
+                            "updateAction": "REPLACE_QUANTITY",
+                            "customFields": [
+                                {
+                                    "customFieldId": "CF-LINE-NOTE",
+                                    "customFieldValue": "Deliver to dock 4",
+                                }
+                            ],
+                        },
+                        {"id": "OP-V-0002-ACME", "quantity": 10, "updateAction": "ADD_QUANTITY"},
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class OfferPriceRef(Body):
+    offer_price_id: Id
+
+
+class WarningOut(Body):
+    id: str
+    code: str
+    detail: str
+    blocked: bool
+
+    @classmethod
+    def of(cls, warning: OrderWarning) -> WarningOut:
+        return cls(
+            id=warning.id, code=warning.code.value, detail=warning.detail, blocked=warning.blocked
+        )
+
+
+class CreatedOut(Body):
+    id: int
+    reference: str
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return str(round_money(amount, currency))
+
+
+def unit_price(amount: Decimal, currency: str) -> str:
+    """Minor units, or up to 4 decimals when the price is finer than that."""
+    rounded = round_money(amount, currency)
+    if rounded == amount:
+        return str(rounded)
+    return (
+        str(amount.quantize(Decimal("0.0001")).normalize())
+        if minor_units(currency) < 4
+        else str(amount)
+    )
+
+
+class LineOut(Body):
+    id: int
+    external_id: str | None
+    variant_id: int
+    variant_external_id: str
+    offer_price_id: int
+    offer_price_external_id: str
+    quantity: int
+    net_unit_price: str
+    gross_unit_price: str
+    tax_rate: str
+    tax_amount: str
+    total_net: str
+    total_tax: str
+    total_gross: str
+    variant_name: str
+    variant_description: str | None
+    classification_external_id: str | None
+    custom_fields: dict[str, Any]
+    cpq_txn_line_number: str | None
+
+    @classmethod
+    def of(cls, line: OrderLine, currency: str) -> LineOut:
+        assert line.id is not None
+        return cls(
+            id=line.id,
+            external_id=line.external_id,
+            variant_id=line.variant_id,
+            variant_external_id=line.variant_external_id,
+            offer_price_id=line.offer_price_id,
+            offer_price_external_id=line.offer_price_external_id,
+            quantity=line.quantity,
+            net_unit_price=unit_price(line.net_unit_price, currency),
+            gross_unit_price=unit_price(line.gross_unit_price, currency),
+            tax_rate=str(line.tax_rate.normalize()),
+            tax_amount=money(line.tax_amount, currency),
+            total_net=money(line.total_net, currency),
+            total_tax=money(line.tax_amount, currency),
+            total_gross=money(line.total_gross, currency),
+            variant_name=line.variant_name,
+            variant_description=line.variant_description,
+            classification_external_id=line.classification_external_id,
+            custom_fields=dict(line.custom_fields),
+            cpq_txn_line_number=line.cpq_txn_line_number,
+        )
+
+
+class LogisticOrderOut(Body):
+    id: int
+    reference: str
+    external_id: str | None
+    supplier_id: int
+    supplier_external_id: str
+    status: str
+    shipping_address: dict[str, Any] | None
+    total_net: str
+    total_tax: str
+    total_gross: str
+    created_at: datetime
+    updated_at: datetime
+    lines: list[LineOut]
+
+    @classmethod
+    def of(cls, lo: LogisticOrder, currency: str) -> LogisticOrderOut:
+        assert lo.id is not None
+        return cls(
+            id=lo.id,
+            reference=lo.reference,
+            external_id=lo.external_id,
+            supplier_id=lo.supplier_id,
+            supplier_external_id=lo.supplier_external_id,
+            status=lo.status.value,
+            shipping_address=lo.shipping_address,
+            total_net=money(lo.total_net, currency),
+            total_tax=money(lo.total_tax, currency),
+            total_gross=money(lo.total_gross, currency),
+            created_at=lo.created_at,
+            updated_at=lo.updated_at,
+            lines=[LineOut.of(ln, currency) for ln in lo.lines],
+        )
+
+
+class CpqOut(Body):
+    transaction_id: str | None
+    sync_status: str | None
+    last_synced_at: datetime | None
+
+
+class OrderHeaderOut(Body):
+    id: int
+    reference: str
+    external_id: str | None
+    account_id: int
+    customer_user_id: int
+    store_id: int
+    store_view_id: int | None
+    is_validated: bool
+    validated_at: datetime | None
+    checkout_type: str
+    source_type: str | None
+    source_id: str | None
+    is_full: bool
+    currency: str
+    total_net: str
+    total_tax: str
+    total_gross: str
+    product_count: int
+    line_count: int
+    custom_fields: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def header_fields(cls, order: CommercialOrder) -> dict[str, Any]:
+        c = order.currency
+        return dict(
+            id=order.id,
+            reference=order.reference,
+            external_id=order.external_id,
+            account_id=order.account_id,
+            customer_user_id=order.customer_user_id,
+            store_id=order.store_id,
+            store_view_id=order.store_view_id,
+            is_validated=order.is_validated,
+            validated_at=order.validated_at,
+            checkout_type=order.checkout_type.value,
+            source_type=order.source_type.value if order.source_type else None,
+            source_id=order.source_id,
+            is_full=order.is_full,
+            currency=c,
+            total_net=money(order.total_net, c),
+            total_tax=money(order.total_tax, c),
+            total_gross=money(order.total_gross, c),
+            product_count=order.product_count,
+            line_count=order.line_count,
+            custom_fields=dict(order.custom_fields),
+            version=order.version,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+    @classmethod
+    def of(cls, order: CommercialOrder) -> OrderHeaderOut:
+        return cls(**cls.header_fields(order))
+
+
+class OrderOut(OrderHeaderOut):
+    cpq: CpqOut
+    logistic_orders: list[LogisticOrderOut]
+
+    @classmethod
+    def of(cls, order: CommercialOrder) -> OrderOut:
+        return cls(
+            **cls.header_fields(order),
+            cpq=CpqOut(
+                transaction_id=order.cpq_transaction_id,
+                sync_status=order.cpq_sync_status,
+                last_synced_at=order.cpq_last_synced_at,
+            ),
+            logistic_orders=[
+                LogisticOrderOut.of(lo, order.currency) for lo in order.logistic_orders
+            ],
+        )
+
+
+class ErrorItemOut(Body):
+    code: str
+    field: str | None
+    message: str
+
+
+class ErrorOut(Body):
+    status: int
+    code: str
+    message: str
+    errors: list[ErrorItemOut]

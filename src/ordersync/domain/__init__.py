@@ -1,0 +1,1 @@
+"""Entities, value objects, warnings and errors: pure Python, no I/O."""

@@ -1,0 +1,100 @@
+"""Errors as values: each carries a stable code; the API maps the kind to a status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # access
+    AUTHENTICATION_REQUIRED = "AUTHENTICATION_REQUIRED"
+    INVALID_API_KEY = "INVALID_API_KEY"
+    CLIENT_TYPE_FORBIDDEN = "CLIENT_TYPE_FORBIDDEN"
+    STORE_FORBIDDEN = "STORE_FORBIDDEN"
+    STORE_VIEW_FORBIDDEN = "STORE_VIEW_FORBIDDEN"
+    ACCOUNT_FORBIDDEN = "ACCOUNT_FORBIDDEN"
+    FEATURE_DISABLED = "FEATURE_DISABLED"
+    # request shape
+    MALFORMED_JSON = "MALFORMED_JSON"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    # orders
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    LOGISTIC_ORDER_NOT_FOUND = "LOGISTIC_ORDER_NOT_FOUND"
+    ORDER_NOT_EDITABLE = "ORDER_NOT_EDITABLE"
+    ORDER_NOT_ORDER_BASED = "ORDER_NOT_ORDER_BASED"
+    VERSION_MISMATCH = "VERSION_MISMATCH"
+    CONCURRENT_UPDATE = "CONCURRENT_UPDATE"
+    DUPLICATE_LINE_ID = "DUPLICATE_LINE_ID"
+    TOO_MANY_LINE_UPDATES = "TOO_MANY_LINE_UPDATES"
+    TOO_MANY_LINES = "TOO_MANY_LINES"
+    NO_ELIGIBLE_LINE = "NO_ELIGIBLE_LINE"
+    LINE_NOT_ON_ORDER = "LINE_NOT_ON_ORDER"
+    ORDER_EMPTY = "ORDER_EMPTY"
+    ORDER_NOT_IN_SYNC = "ORDER_NOT_IN_SYNC"
+    OPERATION_NOT_FOUND = "OPERATION_NOT_FOUND"
+    OPERATION_NOT_AVAILABLE = "OPERATION_NOT_AVAILABLE"
+    # custom fields
+    CUSTOM_FIELD_UNKNOWN = "CUSTOM_FIELD_UNKNOWN"
+    CUSTOM_FIELD_INVALID = "CUSTOM_FIELD_INVALID"
+    CUSTOM_FIELD_REQUIRED = "CUSTOM_FIELD_REQUIRED"
+    # logistic orders
+    STATUS_TRANSITION_NOT_ALLOWED = "STATUS_TRANSITION_NOT_ALLOWED"
+    STATUS_FINAL = "STATUS_FINAL"
+    FIELD_NOT_EDITABLE_IN_STATUS = "FIELD_NOT_EDITABLE_IN_STATUS"
+    EXTERNAL_ID_ALREADY_SET = "EXTERNAL_ID_ALREADY_SET"
+    EXTERNAL_ID_TAKEN = "EXTERNAL_ID_TAKEN"
+    # data bundle
+    BUNDLE_INVALID = "BUNDLE_INVALID"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    code: str
+    field: str | None
+    message: str
+
+
+@dataclass
+class OrdersyncError(Exception):
+    """Base of every error a client can cause; `status` is the HTTP status it maps to."""
+
+    code: ErrorCode
+    message: str
+    errors: list[FieldError] = field(default_factory=list)
+    status = 400
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class Unauthorized(OrdersyncError):
+    status = 401
+
+
+class Forbidden(OrdersyncError):
+    status = 403
+
+
+class NotFound(OrdersyncError):
+    status = 404
+
+
+class Conflict(OrdersyncError):
+    status = 409
+
+
+class PreconditionFailed(OrdersyncError):
+    status = 412
+
+
+class PayloadTooLarge(OrdersyncError):
+    status = 413
+
+
+class Unprocessable(OrdersyncError):
+    status = 422

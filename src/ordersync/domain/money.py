@@ -1,0 +1,24 @@
+"""Money: Decimal amounts rounded to the currency's minor units, never floats."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# ISO 4217 exponents that differ from the usual two decimals.
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "TND": 3, "OMR": 3}
+
+ZERO = Decimal("0")
+
+
+def minor_units(currency: str) -> int:
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half up to the currency's minor units (2 for EUR: 1.005 -> 1.01)."""
+    exponent = Decimal(1).scaleb(-minor_units(currency))
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def money_str(amount: Decimal, currency: str) -> str:
+    return str(round_money(amount, currency))

@@ -1,0 +1,279 @@
+"""The commercial order, its logistic orders (one per supplier) and their lines.
+
+Plain classes; the database adapter maps them imperatively, so the rules can work on
+them with no session in sight.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ordersync.domain.money import ZERO, round_money
+from ordersync.domain.statuses import LogisticOrderStatus
+
+
+class CheckoutType(StrEnum):
+    ORDER_BASED = "ORDER_BASED"
+    CART_BASED = "CART_BASED"
+
+
+class SourceType(StrEnum):
+    OPERATION = "OPERATION"
+
+
+class OrderLine:
+    id: int | None
+    external_id: str | None
+    commercial_order_id: int | None
+    logistic_order: LogisticOrder | None
+    variant_id: int
+    variant_external_id: str
+    offer_price_id: int
+    offer_price_external_id: str
+    quantity: int
+    net_unit_price: Decimal
+    gross_unit_price: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+    total_net: Decimal
+    total_gross: Decimal
+    variant_name: str
+    variant_description: str | None
+    classification_external_id: str | None
+    custom_fields: dict[str, Any]
+    cpq_txn_line_number: str | None
+
+    def __init__(
+        self,
+        *,
+        variant_id: int,
+        variant_external_id: str,
+        offer_price_id: int,
+        offer_price_external_id: str,
+        quantity: int,
+        variant_name: str = "",
+        variant_description: str | None = None,
+        classification_external_id: str | None = None,
+        custom_fields: dict[str, Any] | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        self.id = None
+        self.external_id = external_id
+        self.variant_id = variant_id
+        self.variant_external_id = variant_external_id
+        self.offer_price_id = offer_price_id
+        self.offer_price_external_id = offer_price_external_id
+        self.quantity = quantity
+        self.net_unit_price = ZERO
+        self.gross_unit_price = ZERO
+        self.tax_rate = ZERO
+        self.tax_amount = ZERO
+        self.total_net = ZERO
+        self.total_gross = ZERO
+        self.variant_name = variant_name
+        self.variant_description = variant_description
+        self.classification_external_id = classification_external_id
+        self.custom_fields = dict(custom_fields or {})
+        self.cpq_txn_line_number = None
+
+    def set_amounts(
+        self,
+        *,
+        net_unit_price: Decimal,
+        gross_unit_price: Decimal,
+        tax_rate: Decimal,
+        currency: str,
+    ) -> None:
+        """Price the line at its current quantity; tax is a percentage of the net total."""
+        self.net_unit_price = net_unit_price
+        self.gross_unit_price = gross_unit_price
+        self.tax_rate = tax_rate
+        self.total_net = round_money(net_unit_price * self.quantity, currency)
+        self.tax_amount = round_money(self.total_net * tax_rate / 100, currency)
+        self.total_gross = self.total_net + self.tax_amount
+
+
+class LogisticOrder:
+    id: int | None
+    reference: str
+    external_id: str | None
+    supplier_id: int
+    supplier_external_id: str
+    status: LogisticOrderStatus
+    shipping_address: dict[str, Any] | None
+    total_net: Decimal
+    total_tax: Decimal
+    total_gross: Decimal
+    lines: list[OrderLine]
+    created_at: datetime
+    updated_at: datetime
+
+    def __init__(
+        self,
+        *,
+        reference: str,
+        supplier_id: int,
+        supplier_external_id: str,
+        now: datetime,
+        shipping_address: dict[str, Any] | None = None,
+        status: LogisticOrderStatus = LogisticOrderStatus.DRAFT_ORDER,
+    ) -> None:
+        self.id = None
+        self.created_at = now
+        self.updated_at = now
+        self.reference = reference
+        self.external_id = None
+        self.supplier_id = supplier_id
+        self.supplier_external_id = supplier_external_id
+        self.status = status
+        self.shipping_address = shipping_address
+        self.total_net = ZERO
+        self.total_tax = ZERO
+        self.total_gross = ZERO
+        self.lines = []
+
+    def recompute_totals(self, now: datetime) -> None:
+        before = (self.total_net, self.total_tax)
+        self.total_net = sum((ln.total_net for ln in self.lines), ZERO)
+        self.total_tax = sum((ln.tax_amount for ln in self.lines), ZERO)
+        self.total_gross = self.total_net + self.total_tax
+        if (self.total_net, self.total_tax) != before:
+            self.updated_at = now
+
+
+class CommercialOrder:
+    id: int | None
+    reference: str
+    external_id: str | None
+    account_id: int
+    customer_user_id: int
+    store_id: int
+    store_view_id: int | None
+    is_validated: bool
+    validated_at: datetime | None
+    checkout_type: CheckoutType
+    source_type: SourceType | None
+    source_id: str | None
+    is_full: bool
+    currency: str
+    total_net: Decimal
+    total_tax: Decimal
+    total_gross: Decimal
+    product_count: int
+    line_count: int
+    custom_fields: dict[str, Any]
+    version: int
+    cpq_transaction_id: str | None
+    cpq_sync_status: str | None
+    cpq_last_synced_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    logistic_orders: list[LogisticOrder]
+
+    def __init__(
+        self,
+        *,
+        reference: str,
+        account_id: int,
+        customer_user_id: int,
+        store_id: int,
+        store_view_id: int | None,
+        currency: str,
+        now: datetime,
+        checkout_type: CheckoutType = CheckoutType.ORDER_BASED,
+        source_type: SourceType | None = None,
+        source_id: str | None = None,
+        is_full: bool = False,
+        custom_fields: dict[str, Any] | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        self.id = None
+        self.reference = reference
+        self.external_id = external_id
+        self.account_id = account_id
+        self.customer_user_id = customer_user_id
+        self.store_id = store_id
+        self.store_view_id = store_view_id
+        self.is_validated = False
+        self.validated_at = None
+        self.checkout_type = checkout_type
+        self.source_type = source_type
+        self.source_id = source_id
+        self.is_full = is_full
+        self.currency = currency
+        self.total_net = ZERO
+        self.total_tax = ZERO
+        self.total_gross = ZERO
+        self.product_count = 0
+        self.line_count = 0
+        self.custom_fields = dict(custom_fields or {})
+        self.version = 1
+        self.cpq_transaction_id = None
+        self.cpq_sync_status = None
+        self.cpq_last_synced_at = None
+        self.created_at = now
+        self.updated_at = now
+        self.logistic_orders = []
+
+    @property
+    def lines(self) -> list[OrderLine]:
+        return [ln for lo in self.logistic_orders for ln in lo.lines]
+
+    @property
+    def is_editable(self) -> bool:
+        """A draft: not placed and every logistic order still a draft."""
+        return not self.is_validated and all(
+            lo.status in (LogisticOrderStatus.DRAFT_ORDER, LogisticOrderStatus.DRAFT_ORDER_ON_HOLD)
+            for lo in self.logistic_orders
+        )
+
+    def line_for_offer_price(self, offer_price_id: int) -> OrderLine | None:
+        return next((ln for ln in self.lines if ln.offer_price_id == offer_price_id), None)
+
+    def logistic_order_for(self, supplier_id: int) -> LogisticOrder | None:
+        return next((lo for lo in self.logistic_orders if lo.supplier_id == supplier_id), None)
+
+    def add_logistic_order(
+        self,
+        supplier_id: int,
+        supplier_external_id: str,
+        shipping_address: dict[str, Any] | None,
+        now: datetime,
+    ) -> LogisticOrder:
+        taken = {lo.reference for lo in self.logistic_orders}
+        n = len(self.logistic_orders) + 1
+        while f"{self.reference}-{n}" in taken:
+            n += 1
+        lo = LogisticOrder(
+            reference=f"{self.reference}-{n}",
+            supplier_id=supplier_id,
+            supplier_external_id=supplier_external_id,
+            shipping_address=shipping_address,
+            now=now,
+        )
+        self.logistic_orders.append(lo)
+        return lo
+
+    def remove_line(self, line: OrderLine) -> None:
+        for lo in self.logistic_orders:
+            if line in lo.lines:
+                lo.lines.remove(line)
+                return
+
+    def drop_empty_logistic_orders(self) -> None:
+        self.logistic_orders[:] = [lo for lo in self.logistic_orders if lo.lines]
+
+    def recompute_totals(self, now: datetime) -> None:
+        """Totals of every logistic order and of the order; marks the order as changed."""
+        for lo in self.logistic_orders:
+            lo.recompute_totals(now)
+        lines = self.lines
+        self.total_net = sum((lo.total_net for lo in self.logistic_orders), ZERO)
+        self.total_tax = sum((lo.total_tax for lo in self.logistic_orders), ZERO)
+        self.total_gross = self.total_net + self.total_tax
+        self.line_count = len(lines)
+        self.product_count = sum(ln.quantity for ln in lines)
+        self.updated_at = now

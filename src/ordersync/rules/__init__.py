@@ -1,0 +1,1 @@
+"""Business rules: pure functions over domain objects."""

@@ -1,0 +1,80 @@
+"""Checking custom-field values against their definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from ordersync.domain.catalog import CustomField, CustomFieldEntity, CustomFieldType
+from ordersync.domain.errors import ErrorCode, FieldError
+
+
+def value_problem(definition: CustomField, value: Any) -> str | None:
+    """Why `value` does not fit the definition, or None. Null clears a field."""
+    if value is None:
+        return None
+    kind = definition.type
+    if kind is CustomFieldType.BOOLEAN:
+        return None if isinstance(value, bool) else "expects a boolean"
+    if kind is CustomFieldType.NUMBER:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "expects a number"
+    if not isinstance(value, str):
+        return "expects a string"
+    if kind is CustomFieldType.DATE:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "expects a date as YYYY-MM-DD"
+    if (kind is CustomFieldType.LIST or definition.allowed_values) and (
+        value not in definition.allowed_values
+    ):
+        return f"allows only {', '.join(definition.allowed_values)}"
+    return None
+
+
+def check_values(
+    values: Mapping[str, Any],
+    definitions: Mapping[str, CustomField],
+    entity: CustomFieldEntity,
+    field_prefix: str,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Values keyed by the identifier the client used, checked against the definitions keyed
+    the same way; returns them keyed by the field's external id, and the problems found."""
+    checked: dict[str, Any] = {}
+    problems: list[FieldError] = []
+    for key, value in values.items():
+        definition = definitions.get(key)
+        if definition is None or definition.entity is not entity:
+            problems.append(
+                FieldError(
+                    ErrorCode.CUSTOM_FIELD_UNKNOWN,
+                    f"{field_prefix}.{key}",
+                    f"Unknown {entity.value} custom field {key!r}.",
+                )
+            )
+            continue
+        problem = value_problem(definition, value)
+        if problem:
+            problems.append(
+                FieldError(
+                    ErrorCode.CUSTOM_FIELD_INVALID,
+                    f"{field_prefix}.{key}",
+                    f"Custom field {key!r} {problem}.",
+                )
+            )
+            continue
+        checked[definition.external_id] = value
+    return checked, problems
+
+
+def missing_required(
+    values: Mapping[str, Any], definitions: Mapping[str, CustomField], entity: CustomFieldEntity
+) -> list[str]:
+    """External ids of required fields of `entity` with no value (values keyed by external id)."""
+    return sorted(
+        d.external_id
+        for d in definitions.values()
+        if d.entity is entity and d.required and values.get(d.external_id) is None
+    )

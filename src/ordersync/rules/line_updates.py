@@ -1,0 +1,255 @@
+"""Update lines (ORDER-150): add, change and remove lines of a draft order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from ordersync.domain.catalog import BuyerContext, OfferPrice, Operation
+from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
+from ordersync.domain.orders import CommercialOrder, OrderLine, SourceType
+from ordersync.domain.warnings import OrderWarning, WarningCode
+from ordersync.rules.eligibility import offer_price_refusal, operation_refusal
+from ordersync.rules.pricing import best_offer_price, tier_for
+from ordersync.rules.quantities import QuantityLimits, bound_quantity
+
+MAX_LINE_UPDATES = 500
+MAX_LINES_PER_ORDER = 1000
+
+
+class UpdateAction(StrEnum):
+    REPLACE_QUANTITY = "REPLACE_QUANTITY"
+    ADD_QUANTITY = "ADD_QUANTITY"
+    REMOVE_QUANTITY = "REMOVE_QUANTITY"
+
+
+class LineType(StrEnum):
+    OFFER_PRICE = "OFFER_PRICE"
+    VARIANT = "VARIANT"
+
+
+@dataclass(frozen=True)
+class LineUpdate:
+    id: str  # external id of an offer price or a variant, per the request's lineType
+    quantity: int
+    action: UpdateAction = UpdateAction.REPLACE_QUANTITY
+    custom_fields: Mapping[str, Any] | None = None  # checked, keyed by field external id
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the rules may read of the catalog for one request."""
+
+    offer_prices: Mapping[str, OfferPrice]  # by external id
+    offer_prices_of_variant: Mapping[str, Sequence[OfferPrice]]  # by variant external id
+    operation: Operation | None = None
+
+
+def new_quantity(current: int, update: LineUpdate) -> int:
+    if update.action is UpdateAction.ADD_QUANTITY:
+        return current + update.quantity
+    if update.action is UpdateAction.REMOVE_QUANTITY:
+        return max(current - update.quantity, 0)
+    return update.quantity
+
+
+def operation_line_limits(
+    order: CommercialOrder,
+    operation: Operation | None,
+    offer_price: OfferPrice,
+    ctx: BuyerContext,
+) -> tuple[QuantityLimits, str | None]:
+    """Limits of a line, with the operation's constraints when the order comes from an
+    operation that contains the variant; the second value says why the operation refuses."""
+    if order.source_type is not SourceType.OPERATION or operation is None:
+        return QuantityLimits.of(offer_price), None
+    op_line = operation.line_for(offer_price.variant_id)
+    if op_line is None:
+        return QuantityLimits.of(offer_price), None
+    return QuantityLimits.of(offer_price, op_line), operation_refusal(operation, ctx)
+
+
+def price_line(line: OrderLine, offer_price: OfferPrice, currency: str) -> None:
+    tier = tier_for(offer_price, line.quantity)
+    line.set_amounts(
+        net_unit_price=tier.net_unit_price,
+        gross_unit_price=tier.gross_unit_price,
+        tax_rate=offer_price.tax_rate,
+        currency=currency,
+    )
+    line.variant_name = offer_price.variant_name
+    line.variant_description = offer_price.variant_description
+    line.classification_external_id = offer_price.classification_external_id
+
+
+def check_request(updates: Sequence[LineUpdate]) -> None:
+    """Request-level limits: at most 500 updates, each id once."""
+    if len(updates) > MAX_LINE_UPDATES:
+        raise Unprocessable(
+            ErrorCode.TOO_MANY_LINE_UPDATES,
+            f"At most {MAX_LINE_UPDATES} line updates per request ({len(updates)} given).",
+        )
+    seen: set[str] = set()
+    dupes: list[FieldError] = []
+    for i, update in enumerate(updates):
+        if update.id in seen:
+            dupes.append(
+                FieldError(
+                    ErrorCode.DUPLICATE_LINE_ID,
+                    f"updateOrderCommercialLines[{i}].id",
+                    f"Line {update.id!r} appears more than once.",
+                )
+            )
+        seen.add(update.id)
+    if dupes:
+        raise Unprocessable(
+            ErrorCode.DUPLICATE_LINE_ID,
+            "The same line id appears more than once in the request.",
+            dupes,
+        )
+
+
+class _LineUpdater:
+    def __init__(
+        self, order: CommercialOrder, line_type: LineType, catalog: Catalog, ctx: BuyerContext
+    ) -> None:
+        self.order = order
+        self.line_type = line_type
+        self.catalog = catalog
+        self.ctx = ctx
+        self.warnings: list[OrderWarning] = []
+        self.by_offer_price = {ln.offer_price_external_id: ln for ln in order.lines}
+        self.by_variant = {ln.variant_external_id: ln for ln in order.lines}
+
+    def warn(self, id_: str, code: WarningCode, detail: str) -> None:
+        self.warnings.append(OrderWarning(id_, code, detail, blocked=False))
+
+    def target(self, update: LineUpdate) -> tuple[OfferPrice | None, OrderLine | None]:
+        if self.line_type is LineType.OFFER_PRICE:
+            return (self.catalog.offer_prices.get(update.id), self.by_offer_price.get(update.id))
+        line = self.by_variant.get(update.id)
+        if line is not None:
+            return self.catalog.offer_prices.get(line.offer_price_external_id), line
+        return self.best_for_variant(update), None
+
+    def best_for_variant(self, update: LineUpdate) -> OfferPrice | None:
+        candidates: list[tuple[OfferPrice, int]] = []
+        for offer_price in self.catalog.offer_prices_of_variant.get(update.id, ()):
+            if offer_price_refusal(offer_price, self.ctx, self.order.currency):
+                continue
+            limits, op_refusal = operation_line_limits(
+                self.order, self.catalog.operation, offer_price, self.ctx
+            )
+            bounded = bound_quantity(new_quantity(0, update), limits)
+            if op_refusal is None and bounded.orderable:
+                candidates.append((offer_price, bounded.quantity))
+        return best_offer_price(candidates)
+
+    def apply(self, update: LineUpdate) -> bool:
+        """Apply one update; False (with a warning) when the line was skipped."""
+        offer_price, line = self.target(update)
+        quantity = new_quantity(line.quantity if line else 0, update)
+        if quantity == 0:
+            if line is None:
+                self.warn(
+                    update.id,
+                    WarningCode.LINE_NOT_ON_ORDER,
+                    "The line is not on the order; nothing to remove.",
+                )
+                return False
+            self.order.remove_line(line)
+            return True
+        refusal = offer_price_refusal(offer_price, self.ctx, self.order.currency)
+        if refusal or offer_price is None:
+            code, detail = refusal or (WarningCode.OFFER_NOT_FOUND, "No offer.")
+            if self.line_type is LineType.VARIANT and offer_price is None and line is None:
+                code, detail = self.variant_refusal(update.id)
+            self.warn(update.id, code, detail)
+            return False
+        limits, op_refusal = operation_line_limits(
+            self.order, self.catalog.operation, offer_price, self.ctx
+        )
+        if op_refusal:
+            self.warn(offer_price.external_id, WarningCode.OPERATION_NOT_AVAILABLE, op_refusal)
+            return False
+        bounded = bound_quantity(quantity, limits)
+        if not bounded.orderable:
+            self.warn(
+                offer_price.external_id,
+                WarningCode.OUT_OF_STOCK,
+                f"Quantity {quantity} cannot be ordered within min "
+                f"{limits.minimum}, max {limits.maximum}, step {limits.step}, "
+                f"stock {limits.stock}.",
+            )
+            return False
+        for code, detail in bounded.adjustments:
+            self.warn(offer_price.external_id, code, detail)
+        if line is None:
+            line = self.add_line(offer_price)
+        line.quantity = bounded.quantity
+        if update.custom_fields is not None:
+            merged = {**line.custom_fields, **update.custom_fields}
+            line.custom_fields = {k: v for k, v in merged.items() if v is not None}
+        price_line(line, offer_price, self.order.currency)
+        return True
+
+    def variant_refusal(self, variant_external_id: str) -> tuple[WarningCode, str]:
+        offers = self.catalog.offer_prices_of_variant.get(variant_external_id, ())
+        for offer_price in offers:
+            refusal = offer_price_refusal(offer_price, self.ctx, self.order.currency)
+            if refusal:
+                return refusal
+        if offers:
+            return WarningCode.OUT_OF_STOCK, "No offer can serve this quantity."
+        return WarningCode.OFFER_NOT_FOUND, f"No offer for variant {variant_external_id}."
+
+    def add_line(self, offer_price: OfferPrice) -> OrderLine:
+        lo = self.order.logistic_order_for(offer_price.supplier_id)
+        if lo is None:
+            lo = self.order.add_logistic_order(
+                offer_price.supplier_id,
+                offer_price.supplier_external_id,
+                self.ctx.account.default_shipping_address,
+                self.ctx.now,
+            )
+        line = OrderLine(
+            variant_id=offer_price.variant_id,
+            variant_external_id=offer_price.variant_external_id,
+            offer_price_id=offer_price.id,
+            offer_price_external_id=offer_price.external_id,
+            quantity=0,
+        )
+        lo.lines.append(line)
+        self.by_offer_price[offer_price.external_id] = line
+        self.by_variant[offer_price.variant_external_id] = line
+        return line
+
+
+def apply_line_updates(
+    order: CommercialOrder,
+    updates: Sequence[LineUpdate],
+    line_type: LineType,
+    catalog: Catalog,
+    ctx: BuyerContext,
+) -> list[OrderWarning]:
+    """Apply each update that is eligible, skip the others with a warning; raise 422 when
+    none could be applied or the order would exceed 1,000 lines. All warnings are
+    non-blocking. The caller commits only if this returns."""
+    check_request(updates)
+    updater = _LineUpdater(order, line_type, catalog, ctx)
+    applied = [updater.apply(update) for update in updates]
+    if updates and not any(applied):
+        raise Unprocessable(
+            ErrorCode.NO_ELIGIBLE_LINE,
+            "None of the requested lines is eligible.",
+            [FieldError(w.code, w.id, w.detail) for w in updater.warnings],
+        )
+    order.drop_empty_logistic_orders()
+    if len(order.lines) > MAX_LINES_PER_ORDER:
+        raise Unprocessable(
+            ErrorCode.TOO_MANY_LINES, f"An order holds at most {MAX_LINES_PER_ORDER} lines."
+        )
+    order.recompute_totals(ctx.now)
+    return updater.warnings

@@ -1,0 +1,25 @@
+"""Deployment settings: one typed object, read once at start-up (prefix ORDERSYNC_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERSYNC_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./ordersync.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    log_json: bool = False
+    log_level: str = "INFO"
+    # How many times a write retries after losing an optimistic-lock race.
+    write_retries: int = 8
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
