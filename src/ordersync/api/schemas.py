@@ -161,7 +161,7 @@ class LineOut(Body):
             quantity=line.quantity,
             net_unit_price=unit_price(line.net_unit_price, currency),
             gross_unit_price=unit_price(line.gross_unit_price, currency),
-            tax_rate=str(line.tax_rate.normalize()),
+            tax_rate=format(line.tax_rate.normalize(), "f"),
             tax_amount=money(line.tax_amount, currency),
             total_net=money(line.total_net, currency),
             total_tax=money(line.tax_amount, currency),

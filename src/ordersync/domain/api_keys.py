@@ -1,4 +1,4 @@
-"""API keys are stored only as a digest; a request's key is hashed the same way to find its user."""
+"""API keys are stored only as a digest; a request's key is hashed the same way to find it."""
 
 from __future__ import annotations
 

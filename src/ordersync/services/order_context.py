@@ -40,7 +40,7 @@ class CustomFieldBook:
     ) -> dict[str, Any]:
         checked, problems = check_values(values, self.keyed(id_type), entity, field_prefix)
         if problems:
-            raise Unprocessable(problems[0].code, problems[0].message, problems)
+            raise Unprocessable(ErrorCode(problems[0].code), problems[0].message, problems)
         return checked
 
 

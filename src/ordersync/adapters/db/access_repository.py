@@ -94,6 +94,12 @@ class AccessRepository:
         ).first()
         return None if row is None else Ref(row.id, row.external_id)
 
+    def user(self, external_id: str) -> Ref | None:
+        row = self.session.execute(
+            select(users.c.id, users.c.external_id).where(users.c.external_id == external_id)
+        ).first()
+        return None if row is None else Ref(row.id, row.external_id)
+
     def external_ids(self, table_name: str, ids: set[int]) -> dict[int, str]:
         """External ids of a few related rows (accounts, stores, store views, users), for
         answers that show both ids."""

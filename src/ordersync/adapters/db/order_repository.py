@@ -36,6 +36,14 @@ class OrderRepository:
             self.session.scalar(select(exists().where(commercial_orders.c.reference == reference)))
         )
 
+    def existing_external_ids(self, external_ids: list[str]) -> set[str]:
+        if not external_ids:
+            return set()
+        c = commercial_orders.c
+        return set(
+            self.session.scalars(select(c.external_id).where(c.external_id.in_(external_ids)))
+        )
+
     def get(
         self,
         order_id: str,

@@ -33,7 +33,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
+        # Closing ends the transaction (rolling back anything not committed) without expiring
+        # the loaded objects, so a read use case can return them.
+        if exc_type is not None:
+            self.session.rollback()
         self.session.close()
 
     def commit(self) -> None:

@@ -1,0 +1,100 @@
+"""Command line: serve, migrate, load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from ordersync.settings import get_settings
+
+app = typer.Typer(help="ordersync: B2B commercial-order engine.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (Alembic) up to the latest revision."""
+    from ordersync.adapters.db.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    console.print(f"[green]Database is at the latest revision[/] ({_safe(url)})")
+
+
+@app.command()
+def load(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Data bundle (JSON, SPEC §6)")
+    ],
+) -> None:
+    """Load a data bundle idempotently (upsert by externalId)."""
+    from ordersync.adapters.db.engine import make_engine, make_session_factory
+    from ordersync.adapters.db.mappers import start_mappers
+    from ordersync.adapters.db.unit_of_work import UnitOfWork
+    from ordersync.domain.errors import OrdersyncError
+    from ordersync.services.data_bundle import load_bundle
+
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        console.print(f"[red]{file} is not a JSON document:[/] {exc}")
+        raise typer.Exit(2) from exc
+    start_mappers()
+    engine = make_engine(get_settings().database_url)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("Loading", total=None)
+
+        def step(name: str, count: int) -> None:
+            progress.update(task, advance=1, description=f"{name}: {count}")
+
+        try:
+            counts = load_bundle(UnitOfWork(make_session_factory(engine)), raw, progress=step)
+        except OrdersyncError as exc:
+            console.print(f"[red]{exc.message}[/]")
+            for error in exc.errors[:20]:
+                console.print(f"  {error.field}: {error.message}")
+            raise typer.Exit(1) from exc
+    engine.dispose()
+    console.print("[green]Loaded[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Serve the HTTP API (uvicorn)."""
+    import uvicorn
+
+    from ordersync.api.app import create_app
+    from ordersync.log_config import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_json, settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

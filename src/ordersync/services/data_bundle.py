@@ -1,0 +1,152 @@
+"""Loading a data bundle (SPEC §6): catalog upserts, then the bundle's demo orders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from ordersync.adapters.db.unit_of_work import UnitOfWork
+from ordersync.domain.access import Caller, ClientType
+from ordersync.domain.catalog import CustomFieldEntity
+from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
+from ordersync.domain.orders import CommercialOrder, SourceType
+from ordersync.domain.statuses import LogisticOrderStatus
+from ordersync.rules.line_updates import Catalog, LineType, LineUpdate, apply_line_updates
+from ordersync.services.bundle_loader import upsert_catalog
+from ordersync.services.bundle_schema import BundleOrder, DataBundle
+from ordersync.services.order_context import (
+    CustomFieldBook,
+    buyer_context,
+    load_catalog,
+    load_operation_catalog,
+    utcnow,
+)
+from ordersync.services.orders import new_reference
+
+Progress = Callable[[str, int], None]
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> dict[str, int]:
+    """Validate the bundle, upsert every entity by externalId and create the orders it lists
+    that do not exist yet, in one transaction: a bad bundle changes nothing."""
+    try:
+        bundle = DataBundle.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            FieldError(ErrorCode.BUNDLE_INVALID, _field(tuple(e["loc"])), e["msg"])
+            for e in exc.errors()[:100]
+        ]
+        raise Unprocessable(
+            ErrorCode.BUNDLE_INVALID, "The data bundle is not valid.", errors
+        ) from None
+    with uow:
+        counts = upsert_catalog(uow.session.connection(), bundle, progress)
+        counts["orders"] = _load_orders(uow, bundle.orders)
+        if progress:
+            progress("orders", counts["orders"])
+        uow.commit()
+    return counts
+
+
+def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
+    """Create each listed order that does not exist yet; existing ones are left alone
+    (their lines belong to their users once created)."""
+    existing = uow.orders.existing_external_ids([o.external_id for o in orders])
+    todo = [o for o in orders if o.external_id not in existing]
+    if not todo:
+        return 0
+    settings = uow.catalog.settings()
+    book = CustomFieldBook(uow.catalog.custom_fields())
+    shared, _ = load_catalog(
+        uow,
+        Catalog({}, {}),
+        external_ids={ln.offer_price for o in todo for ln in o.lines},
+    )
+    now = utcnow()
+    for i, spec in enumerate(todo):
+        caller = _caller_for(uow, spec, i)
+        order = CommercialOrder(
+            reference=new_reference(),
+            account_id=caller.account_id or 0,
+            customer_user_id=caller.user_id,
+            store_id=caller.store_id or 0,
+            store_view_id=caller.store_view_id,
+            currency=settings.currency,
+            now=now,
+            checkout_type=spec.checkout_type,
+            source_type=SourceType.OPERATION if spec.operation else None,
+            source_id=spec.operation,
+            is_full=spec.is_full,
+            external_id=spec.external_id,
+            custom_fields=book.check(
+                spec.custom_fields,
+                "EXTERNAL_ID",
+                CustomFieldEntity.ORDER,
+                f"orders[{i}].customFields",
+            ),
+        )
+        catalog = load_operation_catalog(uow, order, settings)
+        catalog = type(shared)(
+            shared.offer_prices, shared.offer_prices_of_variant, catalog.operation
+        )
+        updates = [
+            LineUpdate(
+                ln.offer_price,
+                ln.quantity,
+                custom_fields=book.check(
+                    ln.custom_fields,
+                    "EXTERNAL_ID",
+                    CustomFieldEntity.ORDER_LINE,
+                    f"orders[{i}].lines[{j}].customFields",
+                ),
+            )
+            for j, ln in enumerate(spec.lines)
+        ]
+        ctx = buyer_context(uow, caller, order, catalog.offer_prices.values(), now)
+        if updates:
+            apply_line_updates(order, updates, LineType.OFFER_PRICE, catalog, ctx)
+        if spec.placed:
+            for lo in order.logistic_orders:
+                lo.status = LogisticOrderStatus.ORDER_CREATED
+            order.is_validated = True
+            order.validated_at = now
+        uow.orders.add(order)
+    uow.flush()
+    return len(todo)
+
+
+def _caller_for(uow: UnitOfWork, spec: BundleOrder, i: int) -> Caller:
+    account = uow.access.account(spec.account)
+    user = uow.access.user(spec.user)
+    store = uow.access.store(spec.store)
+    view = uow.access.store_view(spec.store_view) if spec.store_view else None
+    missing = [
+        FieldError(ErrorCode.BUNDLE_INVALID, f"orders[{i}].{name}", f"Unknown {name} {value}.")
+        for name, value, found in (
+            ("account", spec.account, account),
+            ("user", spec.user, user),
+            ("store", spec.store, store),
+            ("storeView", spec.store_view, view or not spec.store_view),
+        )
+        if not found
+    ]
+    if missing or account is None or user is None or store is None:
+        raise Unprocessable(
+            ErrorCode.BUNDLE_INVALID, "An order refers to unknown entities.", missing
+        )
+    store_view_id = view.id if view else uow.access.first_store_view(store.id)
+    return Caller(
+        user.id,
+        user.external_id,
+        ClientType.ACCOUNT,
+        store.id,
+        store_view_id,
+        account.id,
+        (account.id,),
+    )
