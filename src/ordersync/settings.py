@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_048_576
+    max_bundle_bytes: int = 67_108_864
     log_json: bool = False
     log_level: str = "INFO"
     # How many times a write retries after losing an optimistic-lock race.
