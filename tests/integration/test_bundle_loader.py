@@ -71,7 +71,7 @@ SPEC_EXAMPLE = """
   "customFields": [{"externalId": "CF-PO", "entity": "ORDER", "type": "STRING",
                     "required": false, "allowedValues": []}]
 }
-"""
+"""  # noqa: E501
 
 
 @pytest.fixture
@@ -140,6 +140,17 @@ def test_spec_example_loads(conn: sa.Connection) -> None:
     ]
     assert row_counts(conn)["catalog_view_variants"] == 2
     assert row_counts(conn)["store_view_catalog_views"] == 1
+
+
+def test_spec_example_verbatim_is_refused_only_for_its_undefined_variant(
+    conn: sa.Connection,
+) -> None:
+    # CV-PRO lists V-2, which the example never defines: the one reference a fresh database
+    # cannot resolve.
+    with pytest.raises(Unprocessable) as caught:
+        load(conn, json.loads(SPEC_EXAMPLE))
+
+    assert [e.field for e in caught.value.errors] == ["catalogViews[1].variants[1]"]
 
 
 def test_loading_twice_changes_no_counts_and_updates_what_changed(conn: sa.Connection) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from ordersync.domain.access import ClientType
 from ordersync.domain.catalog import OperationStatus, Status
 from ordersync.domain.orders import CheckoutType
-from ordersync.services.bundle_schema import ClientType, DataBundle, PricingMode
+from ordersync.services.bundle_schema import DataBundle, PricingMode
 
 # The SPEC §6 example, verbatim.
 SPEC_EXAMPLE = """
@@ -49,7 +50,7 @@ SPEC_EXAMPLE = """
   "customFields": [{"externalId": "CF-PO", "entity": "ORDER", "type": "STRING",
                     "required": false, "allowedValues": []}]
 }
-"""
+"""  # noqa: E501
 
 
 @pytest.fixture

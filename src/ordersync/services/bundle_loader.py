@@ -34,9 +34,10 @@ from ordersync.adapters.db.tables import (
     users,
     variants,
 )
+from ordersync.domain.access import ClientType
 from ordersync.domain.api_keys import hash_api_key
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
-from ordersync.services.bundle_schema import ClientType, DataBundle
+from ordersync.services.bundle_schema import DataBundle
 
 Row = dict[str, Any]
 Progress = Callable[[str, int], None]
@@ -95,7 +96,7 @@ class _IdCache:
         missing = sorted(set(external_ids) - known.keys())
         for chunk in _chunks(missing):
             stmt = select(table.c.external_id, table.c.id).where(table.c.external_id.in_(chunk))
-            known.update(self._conn.execute(stmt).tuples().all())
+            known.update((external_id, id_) for external_id, id_ in self._conn.execute(stmt))
         return known
 
     def remember(self, table: Table, ids: Iterable[tuple[str, int]]) -> None:
@@ -118,7 +119,7 @@ def _upsert(conn: Connection, ids: _IdCache, table: Table, rows: list[Row]) -> l
         conn.execute(update(table).where(table.c.id == bindparam("_id")), old)
     if new:
         stmt = insert(table).returning(table.c.external_id, table.c.id)
-        ids.remember(table, conn.execute(stmt, new).tuples().all())
+        ids.remember(table, ((external_id, id_) for external_id, id_ in conn.execute(stmt, new)))
     return [ids.get(table, row["external_id"]) for row in rows]
 
 
@@ -245,7 +246,8 @@ def _api_keys_taken(conn: Connection, bundle: DataBundle) -> Iterator[FieldError
     owners: dict[str, str] = {}
     for chunk in _chunks(_unique(hashes)):
         stmt = select(users.c.api_key_hash, users.c.external_id)
-        owners.update(conn.execute(stmt.where(users.c.api_key_hash.in_(chunk))).tuples().all())
+        result = conn.execute(stmt.where(users.c.api_key_hash.in_(chunk)))
+        owners.update((digest, external_id) for digest, external_id in result)
     for i, (user, digest) in enumerate(zip(bundle.users, hashes, strict=True)):
         if owners.setdefault(digest, user.external_id) != user.external_id:
             message = "This API key already belongs to another user."

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from ordersync.domain.access import ClientType
 from ordersync.domain.catalog import (
     CustomFieldEntity,
     CustomFieldType,
@@ -33,12 +34,6 @@ from ordersync.domain.catalog import (
     Status,
 )
 from ordersync.domain.orders import CheckoutType
-
-
-class ClientType(StrEnum):
-    ACCOUNT = "ACCOUNT"
-    OPERATOR = "OPERATOR"
-    SUPPLIER = "SUPPLIER"
 
 
 class PricingMode(StrEnum):

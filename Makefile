@@ -1,0 +1,49 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+PORT ?= 8000
+export ORDERSYNC_DATABASE_URL ?= sqlite:///./ordersync.db
+
+.PHONY: install run serve migrate demo-data lint format test unit bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(BIN)/ordersync migrate
+
+demo-data: migrate
+	$(BIN)/ordersync load data/demo-bundle.json
+
+## make run: virtualenv, install, migrate, load the demo bundle, serve on 127.0.0.1:$(PORT)
+run: demo-data
+	@sed -e 's/8000/$(PORT)/g' scripts/try-it.txt
+	$(BIN)/ordersync serve --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+
+## make test: lint, then the whole suite (unit, integration on SQLite and PostgreSQL, e2e)
+test: lint
+	$(BIN)/python -m pytest -ra
+
+unit: install
+	$(BIN)/python -m pytest tests/unit -q
+
+bench: install
+	$(BIN)/python benchmarks/sync.py
+
+clean:
+	rm -rf $(VENV) ordersync.db ordersync.db-wal ordersync.db-shm
