@@ -628,6 +628,8 @@ def make_orders(
     def order(ext_id: str, account_id: str, user: str, lines: list[Json], **extra: Any) -> Json:
         return {
             "externalId": ext_id,
+            # Fixed references so the README's curl examples work as printed.
+            "reference": f"260-211-808958{ext_id[-1]}",
             "account": account_id,
             "user": user,
             "store": "STORE-EU",

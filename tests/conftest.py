@@ -36,7 +36,7 @@ def _postgres_database() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
+    except Exception as exc:  # any failure to connect means "no server"
         admin.dispose()
         reason = f"PostgreSQL not reachable at {PG_SERVER}: {type(exc).__name__}"
         if REQUIRE_PG:

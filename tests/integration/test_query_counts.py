@@ -70,7 +70,6 @@ def test_synchronise_statement_count_does_not_grow_with_lines(client: TestClient
             assert response.status_code == 200, response.text
             assert len(response.json()) == n  # one PRICE_CHANGED per line: all were rewritten
             counts[n] = len(statements)
-        print("statements", counts)
         assert counts[LARGE] - counts[SMALL] <= TOLERANCE, counts
     finally:
         load(client, {"offers": _bulk_offers_with_price("1.50")})

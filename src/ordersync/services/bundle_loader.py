@@ -204,8 +204,8 @@ def _each(table: Table, external_ids: list[str], field: str) -> Iterator[_Ref]:
 def _references(b: DataBundle) -> Iterator[_Ref]:
     if b.settings is not None and b.settings.default_store is not None:
         yield _Ref(stores, b.settings.default_store, "settings.defaultStore")
-    for i, cv in enumerate(b.catalog_views):
-        yield from _each(variants, cv.variants, f"catalogViews[{i}].variants")
+    # Catalog views may name variants the catalog does not carry (yet): SPEC §6's own example
+    # does. Those are skipped when the links are written, not refused.
     for i, sv in enumerate(b.store_views):
         yield _Ref(stores, sv.store, f"storeViews[{i}].store")
         yield from _each(catalog_views, sv.catalog_views, f"storeViews[{i}].catalogViews")
@@ -374,10 +374,12 @@ def _upsert_catalog_views(conn: Connection, bundle: DataBundle, ids: _IdCache) -
         for cv in bundle.catalog_views
     ]
     view_ids = _upsert(conn, ids, catalog_views, rows)
+    known = ids.lookup(variants, (v for cv in bundle.catalog_views for v in cv.variants))
     links = [
-        {"catalog_view_id": view_id, "variant_id": ids.get(variants, variant)}
+        {"catalog_view_id": view_id, "variant_id": known[variant]}
         for cv, view_id in zip(bundle.catalog_views, view_ids, strict=True)
         for variant in _unique(cv.variants)
+        if variant in known
     ]
     _replace_links(conn, catalog_view_variants, "catalog_view_id", view_ids, links)
     return len(rows)

@@ -219,6 +219,7 @@ class BundleOrder(BundleModel):
     """A commercial order to create from the bundle (demo data); `placed` validates it."""
 
     external_id: ExternalId
+    reference: Annotated[str, StringConstraints(pattern=r"^\d{3}-\d{3}-\d{7}$")] | None = None
     account: ExternalId
     user: ExternalId
     store: ExternalId | None = None  # None: the default store
