@@ -54,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       overrides={"/v1/operator/data": settings.max_bundle_bytes})
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/v1/operator/data": settings.max_bundle_bytes},
+    )
     app.add_middleware(RequestId)
     return app

@@ -18,8 +18,9 @@ class BodySizeLimit:
     """413 in the common error body for a body over the limit, whether or not the client
     sent Content-Length; nothing past the limit is read into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
-                 ) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.overrides = overrides or {}
@@ -49,11 +50,9 @@ class BodySizeLimit:
 
         await self.app(scope, limited_receive, send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
         body = json.dumps(
-            error_body(
-                413, ErrorCode.PAYLOAD_TOO_LARGE, f"The body exceeds {self.max_bytes} bytes."
-            )
+            error_body(413, ErrorCode.PAYLOAD_TOO_LARGE, f"The body exceeds {limit} bytes.")
         ).encode()
         await send(
             {

@@ -304,3 +304,75 @@ class ErrorOut(Body):
     code: str
     message: str
     errors: list[ErrorItemOut]
+
+
+class OrderPageOut(Body):
+    content: list[OrderHeaderOut]
+    page: int
+    size: int
+    total_elements: int
+    total_pages: int
+
+
+class ShippingAddressIn(Body):
+    """All of fullName, streetName, city, zipCode and country, or no address at all."""
+
+    external_id: Id | None = None
+    full_name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    street_name: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    city: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    zip_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    country: Annotated[str, StringConstraints(min_length=2, max_length=64)]
+    state: Annotated[str, StringConstraints(max_length=256)] | None = None
+    additional: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class LogisticOrderPatchIn(Body):
+    status: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    external_id: Id | None = None
+    shipping_address: ShippingAddressIn | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "WAITING_SUPPLIER_APPROVAL"},
+                {"externalId": "ERP-SO-48211"},
+                {
+                    "shippingAddress": {
+                        "fullName": "Jane Doe",
+                        "streetName": "1 rue de la Paix",
+                        "city": "Paris",
+                        "zipCode": "75002",
+                        "country": "FR",
+                    }
+                },
+            ]
+        }
+    )
+
+
+class LogisticOrderSummaryOut(Body):
+    id: int
+    reference: str
+    external_id: str | None
+    commercial_order_reference: str
+    account_id: int
+    account_external_id: str
+    supplier_id: int
+    supplier_external_id: str
+    status: str
+    shipping_address: dict[str, Any] | None
+    total_net: str
+    total_tax: str
+    total_gross: str
+    line_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class LogisticOrderPageOut(Body):
+    content: list[LogisticOrderSummaryOut]
+    page: int
+    size: int
+    total_elements: int
+    total_pages: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -253,3 +254,36 @@ def apply_line_updates(
         )
     order.recompute_totals(ctx.now)
     return updater.warnings
+
+
+def delete_lines(
+    order: CommercialOrder, offer_price_external_ids: Sequence[str], now: datetime
+) -> None:
+    """Remove the named lines, all or none: an id not on the order is a 422 naming it."""
+    by_id = {ln.offer_price_external_id: ln for ln in order.lines}
+    problems = [
+        FieldError(
+            ErrorCode.LINE_NOT_ON_ORDER,
+            f"[{i}].offerPriceId",
+            f"No line of offer price {ext} on order {order.reference}.",
+        )
+        for i, ext in enumerate(offer_price_external_ids)
+        if ext not in by_id
+    ]
+    seen: set[str] = set()
+    for i, ext in enumerate(offer_price_external_ids):
+        if ext in seen:
+            problems.append(
+                FieldError(
+                    ErrorCode.DUPLICATE_LINE_ID,
+                    f"[{i}].offerPriceId",
+                    f"Line {ext!r} appears more than once.",
+                )
+            )
+        seen.add(ext)
+    if problems:
+        raise Unprocessable(ErrorCode(problems[0].code), problems[0].message, problems)
+    for ext in offer_price_external_ids:
+        order.remove_line(by_id[ext])
+    order.drop_empty_logistic_orders()
+    order.recompute_totals(now)

@@ -72,9 +72,17 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
     for i, spec in enumerate(todo):
         caller = _caller_for(uow, spec, i)
         if spec.reference and uow.orders.reference_taken(spec.reference):
-            raise Unprocessable(ErrorCode.BUNDLE_INVALID, "An order reference is taken.", [
-                FieldError(ErrorCode.BUNDLE_INVALID, f"orders[{i}].reference",
-                           f"Reference {spec.reference} belongs to another order.")])
+            raise Unprocessable(
+                ErrorCode.BUNDLE_INVALID,
+                "An order reference is taken.",
+                [
+                    FieldError(
+                        ErrorCode.BUNDLE_INVALID,
+                        f"orders[{i}].reference",
+                        f"Reference {spec.reference} belongs to another order.",
+                    )
+                ],
+            )
         order = CommercialOrder(
             reference=spec.reference or new_reference(),
             account_id=caller.account_id or 0,

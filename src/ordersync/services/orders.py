@@ -34,6 +34,7 @@ from ordersync.rules.line_updates import (
     UpdateAction,
     apply_line_updates,
     check_request,
+    delete_lines,
 )
 from ordersync.rules.synchronise import SyncPlan, apply_plan, plan_synchronisation
 from ordersync.services.order_context import (
@@ -90,7 +91,7 @@ def with_retries(attempts: int, if_match: int | None, work: Callable[[], T]) -> 
     )
 
 
-def _check_version(order: CommercialOrder, if_match: int | None) -> None:
+def check_version(order: CommercialOrder, if_match: int | None) -> None:
     if if_match is not None and order.version != if_match:
         raise PreconditionFailed(
             ErrorCode.VERSION_MISMATCH,
@@ -106,7 +107,7 @@ def _editable_draft(
     )
     if order is None:
         raise NotFound(ErrorCode.ORDER_NOT_FOUND, f"No commercial order {reference}.")
-    _check_version(order, if_match)
+    check_version(order, if_match)
     if not order.is_editable:
         raise Conflict(
             ErrorCode.ORDER_NOT_EDITABLE, f"Order {reference} is placed; it can no longer change."
@@ -257,6 +258,28 @@ def update_lines(
             warnings = apply_line_updates(order, updates, request.line_type, catalog, ctx)
             uow.commit()
             return WriteResult(warnings, order.version)
+
+    return with_retries(attempts, if_match, work)
+
+
+def remove_lines(
+    uow_factory: UowFactory,
+    caller: Caller,
+    reference: str,
+    offer_price_external_ids: Sequence[str],
+    *,
+    if_match: int | None = None,
+    attempts: int = 8,
+) -> int:
+    """Delete lines by offer price external id; an empty logistic order goes with its last
+    line. Returns the new version."""
+
+    def work() -> int:
+        with uow_factory() as uow:
+            order = _editable_draft(uow, caller, reference, if_match)
+            delete_lines(order, offer_price_external_ids, utcnow())
+            uow.commit()
+            return order.version
 
     return with_retries(attempts, if_match, work)
 

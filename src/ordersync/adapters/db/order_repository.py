@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from ordersync.adapters.db.tables import commercial_orders
+from ordersync.adapters.db.tables import commercial_orders, logistic_orders
 from ordersync.domain.orders import CommercialOrder, LogisticOrder
 
 
@@ -42,6 +42,28 @@ class OrderRepository:
         c = commercial_orders.c
         return set(
             self.session.scalars(select(c.external_id).where(c.external_id.in_(external_ids)))
+        )
+
+    def owning(
+        self, logistic_reference: str, *, for_update: bool = False
+    ) -> CommercialOrder | None:
+        """The commercial order holding a logistic order, with all its lines."""
+        query = select(CommercialOrder).where(
+            commercial_orders.c.id.in_(
+                select(logistic_orders.c.commercial_order_id).where(
+                    logistic_orders.c.reference == logistic_reference
+                )
+            )
+        )
+        if for_update:
+            query = query.with_for_update(of=commercial_orders)
+        return self.session.scalars(_with_lines(query)).first()
+
+    def logistic_external_id_taken(self, external_id: str) -> bool:
+        return bool(
+            self.session.scalar(
+                select(exists().where(logistic_orders.c.external_id == external_id))
+            )
         )
 
     def get(

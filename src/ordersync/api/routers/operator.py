@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 
-from ordersync.api.deps import OperatorCaller, UowFactoryDep, set_etag
-from ordersync.api.schemas import ErrorOut, OrderOut
-from ordersync.services import operator_orders
+from ordersync.adapters.db.order_queries import LogisticOrderFilter
+from ordersync.api.deps import IfMatch, OperatorCaller, UowFactoryDep, set_etag
+from ordersync.api.schemas import (
+    ErrorOut,
+    LogisticOrderOut,
+    LogisticOrderPageOut,
+    LogisticOrderPatchIn,
+    LogisticOrderSummaryOut,
+    OrderOut,
+    money,
+)
+from ordersync.domain.paging import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    PageRequest,
+    parse_sort,
+    split_values,
+)
+from ordersync.rules.logistic_orders import LogisticOrderPatch, parse_status
+from ordersync.services import logistic_orders, operator_orders
 from ordersync.services.data_bundle import load_bundle
+from ordersync.services.logistic_orders import (
+    DEFAULT_LOGISTIC_ORDER_SORT,
+    LOGISTIC_ORDER_SORT_FIELDS,
+)
 
 router = APIRouter(tags=["operator"])
 
@@ -50,3 +72,108 @@ def get_any_commercial_order(
     order = operator_orders.get_any_order(uow_factory(), reference)
     set_etag(response, order.version)
     return OrderOut.of(order)
+
+
+@router.get(
+    "/v1/operator/logistic-orders",
+    response_model=LogisticOrderPageOut,
+    responses=_ERRORS,
+    summary="List logistic orders of every account",
+)
+def list_logistic_orders(
+    caller: OperatorCaller,
+    uow_factory: UowFactoryDep,
+    status: Annotated[
+        list[str] | None,
+        Query(
+            description=(
+                "Repeatable or comma-separated; ORDER_DRAFT_ON_HOLD is read as DRAFT_ORDER_ON_HOLD"
+            )
+        ),
+    ] = None,
+    supplier: Annotated[str | None, Query(description="Supplier external id")] = None,
+    account: Annotated[str | None, Query(description="Account external id")] = None,
+    created_from: Annotated[datetime | None, Query(alias="createdFrom")] = None,
+    created_to: Annotated[datetime | None, Query(alias="createdTo")] = None,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    sort: Annotated[
+        list[str] | None,
+        Query(
+            description=(
+                "field:direction; fields createdAt, updatedAt, reference, status; unknown entries "
+                "are ignored"
+            ),
+            examples=["createdAt:desc"],
+        ),
+    ] = None,
+) -> LogisticOrderPageOut:
+    statuses = tuple(parse_status(v) for v in split_values(status))
+    request = PageRequest(
+        page, size, parse_sort(sort or (), LOGISTIC_ORDER_SORT_FIELDS, DEFAULT_LOGISTIC_ORDER_SORT)
+    )
+    result = logistic_orders.list_logistic_orders(
+        uow_factory(),
+        LogisticOrderFilter(statuses, supplier, account, created_from, created_to),
+        request,
+    )
+    return LogisticOrderPageOut(
+        content=[
+            LogisticOrderSummaryOut(
+                id=row.id,
+                reference=row.reference,
+                external_id=row.external_id,
+                commercial_order_reference=row.commercial_order_reference,
+                account_id=row.account_id,
+                account_external_id=row.account_external_id,
+                supplier_id=row.supplier_id,
+                supplier_external_id=row.supplier_external_id,
+                status=row.status.value,
+                shipping_address=row.shipping_address,
+                total_net=money(row.total_net, row.currency),
+                total_tax=money(row.total_tax, row.currency),
+                total_gross=money(row.total_gross, row.currency),
+                line_count=row.line_count,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in result.items
+        ],
+        page=result.page,
+        size=result.size,
+        total_elements=result.total,
+        total_pages=result.total_pages,
+    )
+
+
+@router.patch(
+    "/v1/operator/logistic-orders/{reference}",
+    response_model=LogisticOrderOut,
+    responses={
+        **_ERRORS,
+        409: {
+            "model": ErrorOut,
+            "description": ("externalId already set, or held by another logistic order"),
+        },
+        412: {"model": ErrorOut, "description": "If-Match names another version"},
+    },
+    summary="Move status forward, set externalId once, change the shipping address",
+)
+def patch_logistic_order(
+    reference: str,
+    body: LogisticOrderPatchIn,
+    caller: OperatorCaller,
+    uow_factory: UowFactoryDep,
+    expected: IfMatch,
+    response: Response,
+) -> LogisticOrderOut:
+    patch = LogisticOrderPatch(
+        status=parse_status(body.status) if body.status is not None else None,
+        external_id=body.external_id,
+        shipping_address=body.shipping_address.model_dump(by_alias=True)
+        if body.shipping_address
+        else None,
+    )
+    result = logistic_orders.patch_logistic_order(uow_factory, reference, patch, if_match=expected)
+    set_etag(response, result.order.version)
+    return LogisticOrderOut.of(result.logistic_order, result.order.currency)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from ordersync.adapters.db.order_repository import OrderIdType
 from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, set_etag
@@ -12,13 +12,30 @@ from ordersync.api.schemas import (
     CreatedOut,
     CreateOrderIn,
     ErrorOut,
+    OfferPriceRef,
+    OrderHeaderOut,
     OrderOut,
+    OrderPageOut,
     UpdateLinesIn,
     WarningOut,
     custom_field_map,
 )
 from ordersync.domain.orders import SourceType
+from ordersync.domain.paging import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    PageRequest,
+    parse_sort,
+    split_values,
+)
+from ordersync.rules.line_updates import MAX_LINES_PER_ORDER
 from ordersync.services import orders
+from ordersync.services.order_listing import (
+    DEFAULT_ORDER_SORT,
+    ORDER_SORT_FIELDS,
+    OrderListQuery,
+    list_orders,
+)
 
 router = APIRouter(tags=["shop"])
 
@@ -73,6 +90,62 @@ def create_commercial_order(
 
 
 @router.get(
+    "/v2/shop/commercial-orders",
+    response_model=OrderPageOut,
+    responses=_ERRORS,
+    summary="List the account's commercial orders (headers, no lines)",
+)
+def list_commercial_orders(
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    customer_account_ids: Annotated[
+        list[str] | None,
+        Query(
+            alias="customerAccountIds",
+            description="Account external ids (comma-separated or "
+            "repeated); each must be one of the user's accounts",
+        ),
+    ] = None,
+    is_validated: Annotated[bool | None, Query(alias="isValidated")] = None,
+    source_types: Annotated[list[Literal["OPERATION"]] | None, Query(alias="sourceTypes")] = None,
+    source_ids: Annotated[list[str] | None, Query(alias="sourceIds")] = None,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    sort: Annotated[
+        list[str] | None,
+        Query(
+            description=(
+                "field:direction, repeated or comma-separated; fields createdAt, updatedAt, "
+                "validatedAt, reference, sourceType, sourceId; unknown entries are ignored"
+            ),
+            examples=["createdAt:desc"],
+        ),
+    ] = None,
+) -> OrderPageOut:
+    request = PageRequest(
+        page, size, parse_sort(sort or (), ORDER_SORT_FIELDS, DEFAULT_ORDER_SORT)
+    )
+    result = list_orders(
+        uow_factory(),
+        caller,
+        OrderListQuery(
+            split_values(customer_account_ids),
+            is_validated,
+            split_values(source_types),
+            split_values(source_ids),
+        ),
+        request,
+    )
+    return OrderPageOut(
+        content=[OrderHeaderOut.of(o) for o in result.items],
+        page=result.page,
+        size=result.size,
+        total_elements=result.total,
+        total_pages=result.total_pages,
+    )
+
+
+@router.get(
     "/v1/shop/commercial-orders/{order_id}",
     response_model=OrderOut,
     responses=_ERRORS,
@@ -122,6 +195,32 @@ def update_commercial_order_lines(
     )
     set_etag(response, result.version)
     return [WarningOut.of(w) for w in result.warnings]
+
+
+@router.delete(
+    "/v2/shop/commercial-orders/{reference}/lines",
+    status_code=204,
+    responses={**_ERRORS, 204: {"description": "Lines deleted"}},
+    summary="Delete lines by offer price external id",
+)
+def delete_commercial_order_lines(
+    reference: str,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    expected: IfMatch,
+    body: Annotated[
+        list[OfferPriceRef],
+        Body(
+            min_length=1,
+            max_length=MAX_LINES_PER_ORDER,
+            examples=[[{"offerPriceId": "OP-V-0001-ACME"}]],
+        ),
+    ],
+) -> Response:
+    version = orders.remove_lines(
+        uow_factory, caller, reference, [ref.offer_price_id for ref in body], if_match=expected
+    )
+    return Response(status_code=204, headers={"ETag": f'"{version}"'})
 
 
 @router.put(
