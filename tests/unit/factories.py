@@ -120,7 +120,9 @@ def operation(**overrides: Any) -> Operation:
 def operation_line(
     offer: OfferPrice, min_quantity: int | None = None, max_quantity: int | None = None
 ) -> OperationLine:
-    return OperationLine(offer.variant_id, offer.variant_external_id, min_quantity, max_quantity, None)
+    return OperationLine(
+        offer.variant_id, offer.variant_external_id, min_quantity, max_quantity, None
+    )
 
 
 def catalog(*offer_prices: OfferPrice, operation: Operation | None = None) -> Catalog:

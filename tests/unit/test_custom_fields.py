@@ -93,7 +93,9 @@ def definitions() -> dict[str, Any]:
 
 
 def test_check_values_returns_valid_values_keyed_by_external_id() -> None:
-    checked, problems = check_values({"CF-NOTE": "fragile", "CF-QTY": 4}, definitions(), LINE, "cf")
+    checked, problems = check_values(
+        {"CF-NOTE": "fragile", "CF-QTY": 4}, definitions(), LINE, "cf"
+    )
 
     assert problems == []
     assert checked == {"CF-NOTE": "fragile", "CF-QTY": 4}

@@ -51,8 +51,14 @@ def test_an_inactive_supplier_is_refused_as_supplier_inactive() -> None:
         {"eligible_account_groups": frozenset({"SILVER"})},
         {"eligible_account_ids": frozenset({99}), "eligible_account_groups": frozenset({"X"})},
     ],
-    ids=["valid-from-future", "valid-to-past", "other-currency", "other-account", "other-group",
-         "neither-listed"],
+    ids=[
+        "valid-from-future",
+        "valid-to-past",
+        "other-currency",
+        "other-account",
+        "other-group",
+        "neither-listed",
+    ],
 )
 def test_an_offer_out_of_its_dates_currency_or_accounts_is_not_eligible(
     overrides: dict[str, Any],
@@ -94,7 +100,9 @@ def test_an_account_listed_by_id_is_eligible() -> None:
 
 
 def test_an_account_in_a_listed_group_is_eligible() -> None:
-    op = offer_price(eligible_account_ids=frozenset({99}), eligible_account_groups=frozenset({"GOLD"}))
+    op = offer_price(
+        eligible_account_ids=frozenset({99}), eligible_account_groups=frozenset({"GOLD"})
+    )
 
     assert account_is_eligible(op, context(op, account=account(id=7, groups=frozenset({"GOLD"}))))
 

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from ordersync.domain.catalog import BuyerContext, OfferPrice, OperationStatus, Status
+from ordersync.domain.catalog import (
+    BuyerContext,
+    OfferPrice,
+    OperationStatus,
+    OperationType,
+    Status,
+)
 from ordersync.domain.errors import ErrorCode, Unprocessable
-from ordersync.domain.orders import CommercialOrder, SourceType
+from ordersync.domain.orders import CommercialOrder, OrderLine, SourceType
 from ordersync.domain.warnings import OrderWarning, WarningCode
-from ordersync.rules.line_updates import Catalog, LineType, LineUpdate, UpdateAction, apply_line_updates
+from ordersync.rules.line_updates import (
+    Catalog,
+    LineType,
+    LineUpdate,
+    UpdateAction,
+    apply_line_updates,
+)
 from tests.unit.factories import (
     ADDRESS,
     NOW,
     REFERENCE,
+    account,
     add_line,
     catalog,
     context,
@@ -78,14 +92,20 @@ def test_adding_a_line_creates_a_logistic_order_for_its_supplier() -> None:
 
 
 def test_a_new_line_copies_the_variant_details_of_its_offer() -> None:
-    op = offer_price(variant_name="Bolt M6", variant_description="Steel", classification_external_id="CLS-9")
+    op = offer_price(
+        variant_name="Bolt M6", variant_description="Steel", classification_external_id="CLS-9"
+    )
     o = order()
 
     update(o, [LineUpdate(op.external_id, 1)], op)
 
     (line,) = o.lines
     assert (line.variant_id, line.variant_external_id) == (op.variant_id, op.variant_external_id)
-    assert (line.offer_price_id, line.variant_name, line.variant_description) == (op.id, "Bolt M6", "Steel")
+    assert (line.offer_price_id, line.variant_name, line.variant_description) == (
+        op.id,
+        "Bolt M6",
+        "Steel",
+    )
     assert line.classification_external_id == "CLS-9"
 
 
@@ -95,7 +115,17 @@ def test_lines_of_two_suppliers_go_to_two_logistic_orders() -> None:
     b = offer_price(supplier_id=2, supplier_external_id="SUP-B")
     o = order()
 
-    update(o, [LineUpdate(a.external_id, 1), LineUpdate(b.external_id, 1), LineUpdate(a2.external_id, 1)], a, a2, b)
+    update(
+        o,
+        [
+            LineUpdate(a.external_id, 1),
+            LineUpdate(b.external_id, 1),
+            LineUpdate(a2.external_id, 1),
+        ],
+        a,
+        a2,
+        b,
+    )
 
     assert [(lo.reference, lo.supplier_id, len(lo.lines)) for lo in o.logistic_orders] == [
         (f"{REFERENCE}-1", 1, 2),
@@ -104,12 +134,15 @@ def test_lines_of_two_suppliers_go_to_two_logistic_orders() -> None:
 
 
 def test_an_account_with_no_address_gets_a_logistic_order_with_no_shipping_address() -> None:
-    from tests.unit.factories import account
-
     op = offer_price()
     o = order()
 
-    update(o, [LineUpdate(op.external_id, 1)], op, ctx=context(op, account=account(shipping_addresses=())))
+    update(
+        o,
+        [LineUpdate(op.external_id, 1)],
+        op,
+        ctx=context(op, account=account(shipping_addresses=())),
+    )
 
     assert o.logistic_orders[0].shipping_address is None
 
@@ -164,7 +197,9 @@ def test_removing_a_line_that_is_not_on_the_order_is_skipped_with_a_warning() ->
     a, b = offer_price(), offer_price()
     o = order()
 
-    warnings = update(o, [LineUpdate(a.external_id, 1, REMOVE), LineUpdate(b.external_id, 1)], a, b)
+    warnings = update(
+        o, [LineUpdate(a.external_id, 1, REMOVE), LineUpdate(b.external_id, 1)], a, b
+    )
 
     assert codes(warnings) == [(a.external_id, WarningCode.LINE_NOT_ON_ORDER)]
     assert quantities(o) == {b.external_id: 1}
@@ -185,13 +220,19 @@ def test_a_line_is_removed_even_when_its_offer_is_no_longer_eligible() -> None:
 
 
 def test_an_adjusted_quantity_is_applied_with_non_blocking_warnings() -> None:
-    op = offer_price(min_order_quantity=5, quantity_step=5, max_order_quantity=20, available_quantity=12)
+    op = offer_price(
+        min_order_quantity=5, quantity_step=5, max_order_quantity=20, available_quantity=12
+    )
     small, large = offer_price(min_order_quantity=4), offer_price(quantity_step=6)
     o = order()
 
     warnings = update(
         o,
-        [LineUpdate(op.external_id, 17), LineUpdate(small.external_id, 1), LineUpdate(large.external_id, 7)],
+        [
+            LineUpdate(op.external_id, 17),
+            LineUpdate(small.external_id, 1),
+            LineUpdate(large.external_id, 7),
+        ],
         op,
         small,
         large,
@@ -233,7 +274,9 @@ def test_a_quantity_that_cannot_be_served_is_skipped_as_out_of_stock() -> None:
     fine = offer_price()
     o = order()
 
-    warnings = update(o, [LineUpdate(short.external_id, 1), LineUpdate(fine.external_id, 1)], short, fine)
+    warnings = update(
+        o, [LineUpdate(short.external_id, 1), LineUpdate(fine.external_id, 1)], short, fine
+    )
 
     assert codes(warnings) == [(short.external_id, WarningCode.OUT_OF_STOCK)]
     assert quantities(o) == {fine.external_id: 1}
@@ -246,7 +289,9 @@ def test_replacing_with_an_unservable_quantity_leaves_the_existing_line_as_it_wa
     line = add_line(o, op, 4)  # was fine before the maximum changed
     before = (line.quantity, line.total_net)
 
-    warnings = update(o, [LineUpdate(op.external_id, 2), LineUpdate(other.external_id, 1)], op, other)
+    warnings = update(
+        o, [LineUpdate(op.external_id, 2), LineUpdate(other.external_id, 1)], op, other
+    )
 
     assert codes(warnings) == [(op.external_id, WarningCode.OUT_OF_STOCK)]
     assert (line.quantity, line.total_net) == before
@@ -334,7 +379,7 @@ def test_no_eligible_line_among_several_leaves_lines_and_totals_unchanged() -> N
     o = order()
     add_line(o, kept, 4)
     before = order_state(o)
-    kept_now_empty = offer_price(id=kept.id, external_id=kept.external_id, available_quantity=0)
+    kept_now_empty = replace(kept, available_quantity=0)
 
     with pytest.raises(Unprocessable) as raised:
         update(
@@ -386,8 +431,6 @@ def order_with_lines(count: int) -> CommercialOrder:
     o = order()
     lo = o.add_logistic_order(1, "SUP-A", None, NOW)
     for i in range(count):
-        from ordersync.domain.orders import OrderLine
-
         lo.lines.append(
             OrderLine(
                 variant_id=i,
@@ -460,7 +503,7 @@ def test_a_variant_line_ties_are_broken_by_supplier_external_id() -> None:
 
 def test_a_variant_line_ignores_offers_that_are_not_eligible() -> None:
     cheap, dear = variant_offers(("SUP-A", ((1, "1.00"),)), ("SUP-B", ((1, "9.00"),)))
-    cheap = offer_price(**{**cheap.__dict__, "supplier_status": Status.INACTIVE})
+    cheap = replace(cheap, supplier_status=Status.INACTIVE)
     o = order()
 
     update(o, [LineUpdate("V-SHARED", 1)], cheap, dear, line_type=LineType.VARIANT)
@@ -471,7 +514,7 @@ def test_a_variant_line_ignores_offers_that_are_not_eligible() -> None:
 def test_a_variant_line_compares_offers_at_their_bounded_quantity() -> None:
     # Asked for 3: A serves 3 at 8.00; B's minimum of 10 puts it in its 7.00 tier.
     a, b = variant_offers(("SUP-A", ((1, "8.00"),)), ("SUP-B", ((1, "9.00"), (10, "7.00"))))
-    b = offer_price(**{**b.__dict__, "min_order_quantity": 10})
+    b = replace(b, min_order_quantity=10)
     o = order()
 
     warnings = update(o, [LineUpdate("V-SHARED", 3)], a, b, line_type=LineType.VARIANT)
@@ -495,7 +538,10 @@ def test_a_variant_with_no_offer_is_skipped_with_a_warning_naming_the_variant() 
     o = order()
 
     warnings = update(
-        o, [LineUpdate("V-NONE", 1), LineUpdate(op.variant_external_id, 1)], op, line_type=LineType.VARIANT
+        o,
+        [LineUpdate("V-NONE", 1), LineUpdate(op.variant_external_id, 1)],
+        op,
+        line_type=LineType.VARIANT,
     )
 
     assert codes(warnings) == [("V-NONE", WarningCode.OFFER_NOT_FOUND)]
@@ -504,7 +550,7 @@ def test_a_variant_with_no_offer_is_skipped_with_a_warning_naming_the_variant() 
 
 def test_a_variant_whose_only_offer_is_refused_is_skipped_with_that_cause() -> None:
     (inactive,) = variant_offers(("SUP-A", ((1, "8.00"),)))
-    inactive = offer_price(**{**inactive.__dict__, "supplier_status": Status.INACTIVE})
+    inactive = replace(inactive, supplier_status=Status.INACTIVE)
     o = order()
 
     with pytest.raises(Unprocessable) as raised:
@@ -529,7 +575,11 @@ def test_an_operation_min_and_max_apply_to_the_operation_variants_only() -> None
 
     warnings = update(
         o,
-        [LineUpdate(in_op.external_id, 2), LineUpdate(in_op_2.external_id, 8), LineUpdate(outside.external_id, 2)],
+        [
+            LineUpdate(in_op.external_id, 2),
+            LineUpdate(in_op_2.external_id, 8),
+            LineUpdate(outside.external_id, 2),
+        ],
         cat=catalog(in_op, in_op_2, outside, operation=ope),
         ctx=context(in_op, in_op_2, outside),
     )
@@ -546,7 +596,9 @@ def test_an_order_not_from_an_operation_ignores_the_operation_limits() -> None:
     ope = operation(lines=(operation_line(op, 5, None),))
     o = order()
 
-    warnings = update(o, [LineUpdate(op.external_id, 2)], cat=catalog(op, operation=ope), ctx=context(op))
+    warnings = update(
+        o, [LineUpdate(op.external_id, 2)], cat=catalog(op, operation=ope), ctx=context(op)
+    )
 
     assert warnings == []
     assert quantities(o) == {op.external_id: 2}
@@ -562,7 +614,9 @@ def test_an_order_not_from_an_operation_ignores_the_operation_limits() -> None:
     ],
     ids=["inactive", "draft", "ended", "not-started"],
 )
-def test_a_closed_operation_skips_its_variants_and_keeps_the_others(closed: dict[str, object]) -> None:
+def test_a_closed_operation_skips_its_variants_and_keeps_the_others(
+    closed: dict[str, object],
+) -> None:
     in_op, outside = offer_price(), offer_price()
     ope = operation(lines=(operation_line(in_op, None, None),), **closed)
     o = operation_order()
@@ -579,8 +633,6 @@ def test_a_closed_operation_skips_its_variants_and_keeps_the_others(closed: dict
 
 
 def test_a_private_operation_skips_its_variants_for_an_account_it_does_not_list() -> None:
-    from ordersync.domain.catalog import OperationType
-
     in_op, outside = offer_price(), offer_price()
     ope = operation(
         type=OperationType.PRIVATE, account_ids=frozenset({99}), lines=(operation_line(in_op),)
@@ -621,34 +673,61 @@ def test_totals_are_computed_on_lines_logistic_orders_and_the_order() -> None:
     # 0.25 net at 10 % tax is 0.025: half up to 0.03 (banker's rounding would give 0.02).
     a = offer_price(supplier_id=1, tiers=(tier(1, "0.25", "0.28"),), tax_rate=Decimal("10"))
     a2 = offer_price(supplier_id=1, tiers=(tier(1, "1.115", "1.338"),), tax_rate=Decimal("20"))
-    b = offer_price(supplier_id=2, supplier_external_id="SUP-B", tiers=(tier(1, "10.00", "12.00"), tier(5, "9.00", "10.80")))
+    b = offer_price(
+        supplier_id=2,
+        supplier_external_id="SUP-B",
+        tiers=(tier(1, "10.00", "12.00"), tier(5, "9.00", "10.80")),
+    )
     o = order()
 
-    update(o, [LineUpdate(a.external_id, 1), LineUpdate(a2.external_id, 3), LineUpdate(b.external_id, 5)], a, a2, b)
+    update(
+        o,
+        [
+            LineUpdate(a.external_id, 1),
+            LineUpdate(a2.external_id, 3),
+            LineUpdate(b.external_id, 5),
+        ],
+        a,
+        a2,
+        b,
+    )
 
     by_op = {ln.offer_price_external_id: ln for ln in o.lines}
     line_a, line_a2, line_b = by_op[a.external_id], by_op[a2.external_id], by_op[b.external_id]
     assert (line_a.net_unit_price, line_a.gross_unit_price) == (Decimal("0.25"), Decimal("0.28"))
     assert (line_a.total_net, line_a.tax_amount, line_a.total_gross) == (
-        Decimal("0.25"), Decimal("0.03"), Decimal("0.28"),
+        Decimal("0.25"),
+        Decimal("0.03"),
+        Decimal("0.28"),
     )
     # 3 x 1.115 = 3.345 -> 3.35; 20 % of 3.35 = 0.67
     assert (line_a2.total_net, line_a2.tax_amount, line_a2.total_gross) == (
-        Decimal("3.35"), Decimal("0.67"), Decimal("4.02"),
+        Decimal("3.35"),
+        Decimal("0.67"),
+        Decimal("4.02"),
     )
     # 5 units reach the 9.00 tier
     assert (line_b.net_unit_price, line_b.total_net, line_b.tax_amount, line_b.total_gross) == (
-        Decimal("9.00"), Decimal("45.00"), Decimal("9.00"), Decimal("54.00"),
+        Decimal("9.00"),
+        Decimal("45.00"),
+        Decimal("9.00"),
+        Decimal("54.00"),
     )
     lo_a, lo_b = o.logistic_orders
     assert (lo_a.total_net, lo_a.total_tax, lo_a.total_gross) == (
-        Decimal("3.60"), Decimal("0.70"), Decimal("4.30"),
+        Decimal("3.60"),
+        Decimal("0.70"),
+        Decimal("4.30"),
     )
     assert (lo_b.total_net, lo_b.total_tax, lo_b.total_gross) == (
-        Decimal("45.00"), Decimal("9.00"), Decimal("54.00"),
+        Decimal("45.00"),
+        Decimal("9.00"),
+        Decimal("54.00"),
     )
     assert (o.total_net, o.total_tax, o.total_gross) == (
-        Decimal("48.60"), Decimal("9.70"), Decimal("58.30"),
+        Decimal("48.60"),
+        Decimal("9.70"),
+        Decimal("58.30"),
     )
     assert (o.line_count, o.product_count) == (3, 9)
 
@@ -661,7 +740,11 @@ def test_changing_a_quantity_reprices_the_line_at_its_new_tier() -> None:
     update(o, [LineUpdate(op.external_id, 8, ADD)], op)
 
     (line,) = o.lines
-    assert (line.quantity, line.net_unit_price, line.total_net) == (10, Decimal("8.00"), Decimal("80.00"))
+    assert (line.quantity, line.net_unit_price, line.total_net) == (
+        10,
+        Decimal("8.00"),
+        Decimal("80.00"),
+    )
     assert o.total_net == Decimal("80.00")
 
 

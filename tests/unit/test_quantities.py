@@ -56,7 +56,7 @@ def test_quantity_below_minimum_is_raised_with_a_min_warning() -> None:
 
     assert bounded.quantity == 5
     assert bounded.orderable
-    (code, detail), = bounded.adjustments
+    ((code, detail),) = bounded.adjustments
     assert code is MIN
     assert "5" in detail
 

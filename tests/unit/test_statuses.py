@@ -48,8 +48,12 @@ def test_moving_forward_is_allowed_including_skipping_ahead(
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(S.DRAFT_ORDER_ON_HOLD, S.DRAFT_ORDER), (S.ORDER_CREATED, S.DRAFT_ORDER),
-     (S.SHIPPED, S.PARTIALLY_SHIPPED), (S.WAITING_SHIPMENT, S.WAITING_CUSTOMER_APPROVAL)],
+    [
+        (S.DRAFT_ORDER_ON_HOLD, S.DRAFT_ORDER),
+        (S.ORDER_CREATED, S.DRAFT_ORDER),
+        (S.SHIPPED, S.PARTIALLY_SHIPPED),
+        (S.WAITING_SHIPMENT, S.WAITING_CUSTOMER_APPROVAL),
+    ],
 )
 def test_moving_backwards_is_refused(
     current: LogisticOrderStatus, target: LogisticOrderStatus

@@ -202,6 +202,11 @@ class _LineUpdater:
             refusal = offer_price_refusal(offer_price, self.ctx, self.order.currency)
             if refusal:
                 return refusal
+            _, op_refusal = operation_line_limits(
+                self.order, self.catalog.operation, offer_price, self.ctx
+            )
+            if op_refusal:
+                return WarningCode.OPERATION_NOT_AVAILABLE, op_refusal
         if offers:
             return WarningCode.OUT_OF_STOCK, "No offer can serve this quantity."
         return WarningCode.OFFER_NOT_FOUND, f"No offer for variant {variant_external_id}."

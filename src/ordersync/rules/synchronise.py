@@ -87,7 +87,9 @@ def plan_synchronisation(
     for key, value in order.custom_fields.items():
         definition = custom_fields.get(key)
         problem = (
-            "is no longer defined" if definition is None else value_problem(definition, value)
+            "is no longer defined"
+            if definition is None or definition.entity is not CustomFieldEntity.ORDER
+            else value_problem(definition, value)
         )
         if problem:
             block(
