@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -315,7 +316,7 @@ INELIGIBLE = [
 
 def ineligible(cause: str) -> tuple[OfferPrice, bool, bool]:
     """An offer price refused for `cause`; whether it is in the catalog and visible."""
-    overrides = {
+    overrides: dict[str, dict[str, Any]] = {
         "missing": {},
         "offer_inactive": {"offer_status": Status.INACTIVE},
         "supplier_inactive": {"supplier_status": Status.INACTIVE},
@@ -325,8 +326,8 @@ def ineligible(cause: str) -> tuple[OfferPrice, bool, bool]:
         "other_currency": {"currency": "USD"},
         "not_visible": {},
         "no_stock": {"available_quantity": 0},
-    }[cause]
-    return offer_price(**overrides), cause != "missing", cause != "not_visible"
+    }
+    return offer_price(**overrides[cause]), cause != "missing", cause != "not_visible"
 
 
 @pytest.mark.parametrize(("cause", "code"), INELIGIBLE)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from ordersync.adapters.db.order_queries import LogisticOrderFilter
+from ordersync.api import examples
 from ordersync.api.deps import IfMatch, OperatorCaller, UowFactoryDep, set_etag
 from ordersync.api.schemas import (
     ErrorOut,
@@ -45,7 +46,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/v1/operator/data",
-    responses=_ERRORS,
+    responses={**_ERRORS, 200: examples.answer({"settings": 1, "suppliers": 1, "orders": 0})},
     summary="Load a data bundle (SPEC §6), idempotently by externalId",
 )
 def load_data_bundle(
@@ -63,7 +64,7 @@ def load_data_bundle(
 @router.get(
     "/v1/operator/commercial-orders/{reference}",
     response_model=OrderOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 200: examples.answer(examples.ORDER)},
     summary="Any commercial order, with logistic orders and lines",
 )
 def get_any_commercial_order(
@@ -77,7 +78,7 @@ def get_any_commercial_order(
 @router.get(
     "/v1/operator/logistic-orders",
     response_model=LogisticOrderPageOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 200: examples.answer(examples.LOGISTIC_ORDER_PAGE)},
     summary="List logistic orders of every account",
 )
 def list_logistic_orders(
@@ -150,6 +151,7 @@ def list_logistic_orders(
     "/v1/operator/logistic-orders/{reference}",
     response_model=LogisticOrderOut,
     responses={
+        200: examples.answer(examples.LOGISTIC_ORDER),
         **_ERRORS,
         409: {
             "model": ErrorOut,
@@ -161,7 +163,7 @@ def list_logistic_orders(
 )
 def patch_logistic_order(
     reference: str,
-    body: LogisticOrderPatchIn,
+    body: Annotated[LogisticOrderPatchIn, Body(openapi_examples=examples.PATCH_BODIES)],
     caller: OperatorCaller,
     uow_factory: UowFactoryDep,
     expected: IfMatch,

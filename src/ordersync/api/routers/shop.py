@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 
 from ordersync.adapters.db.order_repository import OrderIdType
+from ordersync.api import examples
 from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, set_etag
 from ordersync.api.schemas import (
     CreatedOut,
@@ -66,11 +67,14 @@ _WARNINGS_EXAMPLE = [
     "/v2/shop/commercial-orders",
     status_code=status.HTTP_201_CREATED,
     response_model=CreatedOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 201: examples.answer(examples.CREATED, "Created")},
     summary="Create a draft commercial order (order-based checkout)",
 )
 def create_commercial_order(
-    body: CreateOrderIn, caller: AccountCaller, uow_factory: UowFactoryDep, response: Response
+    body: Annotated[CreateOrderIn, Body(openapi_examples=examples.CREATE_ORDER_BODIES)],
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    response: Response,
 ) -> CreatedOut:
     order = orders.create_order(
         uow_factory(),
@@ -92,7 +96,7 @@ def create_commercial_order(
 @router.get(
     "/v2/shop/commercial-orders",
     response_model=OrderPageOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 200: examples.answer(examples.ORDER_PAGE)},
     summary="List the account's commercial orders (headers, no lines)",
 )
 def list_commercial_orders(
@@ -148,7 +152,7 @@ def list_commercial_orders(
 @router.get(
     "/v1/shop/commercial-orders/{order_id}",
     response_model=OrderOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 200: examples.answer(examples.ORDER)},
     summary="Get one commercial order with its lines",
 )
 def get_commercial_order(
@@ -263,7 +267,7 @@ def synchronise_commercial_order(
 @router.put(
     "/v1/shop/commercial-orders/{reference}/created",
     response_model=OrderOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 200: examples.answer({**examples.ORDER, "isValidated": True})},
     summary="Place (validate) a draft order",
 )
 def place_commercial_order(

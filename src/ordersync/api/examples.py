@@ -1,0 +1,140 @@
+"""Examples shown in the OpenAPI document (one per endpoint at least)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LINE: dict[str, Any] = {
+    "id": 13,
+    "externalId": None,
+    "variantId": 1,
+    "variantExternalId": "V-0001",
+    "offerPriceId": 1,
+    "offerPriceExternalId": "OP-V-0001-ACME",
+    "quantity": 120,
+    "netUnitPrice": "0.38",
+    "grossUnitPrice": "0.50",
+    "taxRate": "20",
+    "taxAmount": "9.12",
+    "totalNet": "45.60",
+    "totalTax": "9.12",
+    "totalGross": "54.72",
+    "variantName": "Hex bolt M8x20 zinc-plated",
+    "variantDescription": "ISO 4017 hex head bolt",
+    "classificationExternalId": "CLS-FASTENERS",
+    "customFields": {"CF-LINE-NOTE": "Gate 3"},
+    "cpqTxnLineNumber": None,
+}
+ADDRESS: dict[str, Any] = {
+    "externalId": "ADDR-BUILDCO-LYON",
+    "fullName": "Claire Martin",
+    "streetName": "12 avenue Jean Jaures",
+    "city": "Lyon",
+    "zipCode": "69007",
+    "country": "FR",
+    "state": None,
+    "additional": "Site office, gate 3",
+}
+LOGISTIC_ORDER: dict[str, Any] = {
+    "id": 8,
+    "reference": "260-211-8089581-1",
+    "externalId": None,
+    "supplierId": 1,
+    "supplierExternalId": "SUP-ACME",
+    "status": "DRAFT_ORDER",
+    "shippingAddress": ADDRESS,
+    "totalNet": "45.60",
+    "totalTax": "9.12",
+    "totalGross": "54.72",
+    "createdAt": "2026-11-25T10:00:00Z",
+    "updatedAt": "2026-11-25T10:05:00Z",
+    "lines": [LINE],
+}
+HEADER: dict[str, Any] = {
+    "id": 5,
+    "reference": "260-211-8089581",
+    "externalId": "ORD-DEMO-1",
+    "accountId": 1,
+    "customerUserId": 1,
+    "storeId": 1,
+    "storeViewId": 1,
+    "isValidated": False,
+    "validatedAt": None,
+    "checkoutType": "ORDER_BASED",
+    "sourceType": None,
+    "sourceId": None,
+    "isFull": False,
+    "currency": "EUR",
+    "totalNet": "45.60",
+    "totalTax": "9.12",
+    "totalGross": "54.72",
+    "productCount": 120,
+    "lineCount": 1,
+    "customFields": {"CF-PO": "PO-2026-001"},
+    "version": 3,
+    "createdAt": "2026-11-25T10:00:00Z",
+    "updatedAt": "2026-11-25T10:05:00Z",
+}
+ORDER: dict[str, Any] = {
+    **HEADER,
+    "cpq": {"transactionId": None, "syncStatus": None, "lastSyncedAt": None},
+    "logisticOrders": [LOGISTIC_ORDER],
+}
+ORDER_PAGE: dict[str, Any] = {
+    "content": [HEADER],
+    "page": 0,
+    "size": 20,
+    "totalElements": 1,
+    "totalPages": 1,
+}
+LOGISTIC_ORDER_PAGE: dict[str, Any] = {
+    "content": [
+        {
+            **{k: v for k, v in LOGISTIC_ORDER.items() if k != "lines"},
+            "commercialOrderReference": "260-211-8089581",
+            "accountId": 1,
+            "accountExternalId": "ACC-BUILDCO",
+            "lineCount": 1,
+        }
+    ],
+    "page": 0,
+    "size": 20,
+    "totalElements": 1,
+    "totalPages": 1,
+}
+CREATED: dict[str, Any] = {"id": 5, "reference": "260-211-8089581"}
+
+CREATE_ORDER_BODIES: dict[str, Any] = {
+    "plain": {"summary": "A plain draft", "value": {}},
+    "operation": {
+        "summary": "A PARTIAL operation order",
+        "value": {"sourceType": "OPERATION", "sourceId": "OPN-SPRING", "isFull": False},
+    },
+    "custom-fields": {
+        "summary": "With order custom fields",
+        "value": {"customFields": [{"customFieldId": "CF-PO", "customFieldValue": "PO-2026-117"}]},
+    },
+}
+PATCH_BODIES: dict[str, Any] = {
+    "status": {
+        "summary": "Move the status forward",
+        "value": {"status": "WAITING_SUPPLIER_APPROVAL"},
+    },
+    "external-id": {"summary": "Set the ERP id (once)", "value": {"externalId": "ERP-SO-48211"}},
+    "address": {
+        "summary": "Change the shipping address",
+        "value": {
+            "shippingAddress": {
+                "fullName": "Jane Doe",
+                "streetName": "1 rue de la Paix",
+                "city": "Paris",
+                "zipCode": "75002",
+                "country": "FR",
+            }
+        },
+    },
+}
+
+
+def answer(example: Any, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"example": example}}}
