@@ -18,6 +18,7 @@ from ordersync.rules.quantities import QuantityLimits, bound_quantity
 
 MAX_LINE_UPDATES = 500
 MAX_LINES_PER_ORDER = 1000
+MAX_QUANTITY = 1_000_000_000  # per line; keeps ADD_QUANTITY within the integer column
 
 
 class UpdateAction(StrEnum):
@@ -152,6 +153,11 @@ class _LineUpdater:
         """Apply one update; False (with a warning) when the line was skipped."""
         offer_price, line = self.target(update)
         quantity = new_quantity(line.quantity if line else 0, update)
+        if quantity > MAX_QUANTITY:
+            raise Unprocessable(
+                ErrorCode.INVALID_REQUEST,
+                f"Line {update.id} would hold {quantity} units; at most {MAX_QUANTITY}.",
+            )
         if quantity == 0:
             if line is None:
                 self.warn(
