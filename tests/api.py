@@ -22,10 +22,14 @@ def create_order(client: TestClient, key: str = KEY_1, **body: Any) -> str:
     return reference
 
 
-def put_lines(client: TestClient, reference: str, lines: list[dict[str, Any]],
-              key: str = KEY_1, **body: Any) -> Any:
-    return client.put(f"/v2/shop/commercial-orders/{reference}/lines",
-                      json={"updateOrderCommercialLines": lines, **body}, headers=headers(key))
+def put_lines(
+    client: TestClient, reference: str, lines: list[dict[str, Any]], key: str = KEY_1, **body: Any
+) -> Any:
+    return client.put(
+        f"/v2/shop/commercial-orders/{reference}/lines",
+        json={"updateOrderCommercialLines": lines, **body},
+        headers=headers(key),
+    )
 
 
 def get_order(client: TestClient, reference: str, key: str = KEY_1) -> dict[str, Any]:

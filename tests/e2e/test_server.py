@@ -27,8 +27,15 @@ def _free_port() -> int:
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ordersync.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "ordersync.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +47,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert done.returncode == 0, done.stdout + done.stderr
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port)], env=env,
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -66,9 +77,15 @@ def test_a_buyer_builds_synchronises_and_places_an_order_over_http(server: str) 
         created = http.post("/v2/shop/commercial-orders", json={})
         assert created.status_code == 201, created.text
         reference = created.json()["reference"]
-        lines = http.put(f"/v2/shop/commercial-orders/{reference}/lines", json={
-            "updateOrderCommercialLines": [{"id": "OP-V-0001-ACME", "quantity": 120},
-                                           {"id": "OP-V-0002-ACME", "quantity": 15}]})
+        lines = http.put(
+            f"/v2/shop/commercial-orders/{reference}/lines",
+            json={
+                "updateOrderCommercialLines": [
+                    {"id": "OP-V-0001-ACME", "quantity": 120},
+                    {"id": "OP-V-0002-ACME", "quantity": 15},
+                ]
+            },
+        )
         assert lines.status_code == 200, lines.text
         assert [w["code"] for w in lines.json()] == ["QUANTITY_ADJUSTED_STEP"]
         order = http.get(f"/v1/shop/commercial-orders/{reference}")
@@ -86,8 +103,11 @@ def test_the_server_answers_bad_requests_with_the_common_error_body(server: str)
         unauthenticated = http.get("/v1/shop/commercial-orders/000-000-0000000")
         assert unauthenticated.status_code == 401
         assert unauthenticated.json()["code"] == "AUTHENTICATION_REQUIRED"
-        malformed = http.post("/v2/shop/commercial-orders", headers={
-            **BUYER, "content-type": "application/json"}, content=b"{not json")
+        malformed = http.post(
+            "/v2/shop/commercial-orders",
+            headers={**BUYER, "content-type": "application/json"},
+            content=b"{not json",
+        )
         assert malformed.status_code == 422
         assert malformed.json()["code"] == "MALFORMED_JSON"
         docs = http.get("/docs")

@@ -26,8 +26,11 @@ def test_concurrent_line_updates_on_one_order_are_all_applied(client: TestClient
 
     assert statuses == [200] * WRITERS
     order = get_order(client, reference)
-    quantities = {ln["offerPriceExternalId"]: ln["quantity"]
-                  for lo in order["logisticOrders"] for ln in lo["lines"]}
+    quantities = {
+        ln["offerPriceExternalId"]: ln["quantity"]
+        for lo in order["logisticOrders"]
+        for ln in lo["lines"]
+    }
     assert quantities == {ids[n]: 100 + n for n in range(WRITERS)}
     assert order["version"] == version_before + WRITERS
     assert order["productCount"] == sum(100 + n for n in range(WRITERS))

@@ -33,8 +33,9 @@ def count_statements(client: TestClient) -> Iterator[list[str]]:
 
 def _order_with_lines(client: TestClient, n: int) -> str:
     reference = create_order(client)
-    response = put_lines(client, reference, [{"id": f"OP-{i:04d}", "quantity": 1}
-                                             for i in range(1, n + 1)])
+    response = put_lines(
+        client, reference, [{"id": f"OP-{i:04d}", "quantity": 1} for i in range(1, n + 1)]
+    )
     assert response.status_code == 200, response.text
     return reference
 
@@ -51,8 +52,9 @@ def test_update_lines_statement_count_does_not_grow_with_lines(client: TestClien
     for n in (SMALL, LARGE):
         reference = _order_with_lines(client, n)
         with count_statements(client) as statements:
-            response = put_lines(client, reference, [{"id": f"OP-{i:04d}", "quantity": 3}
-                                                     for i in range(1, n + 1)])
+            response = put_lines(
+                client, reference, [{"id": f"OP-{i:04d}", "quantity": 3} for i in range(1, n + 1)]
+            )
         assert response.status_code == 200, response.text
         counts[n] = len(statements)
     assert counts[LARGE] - counts[SMALL] <= TOLERANCE, counts
@@ -65,8 +67,9 @@ def test_synchronise_statement_count_does_not_grow_with_lines(client: TestClient
         counts = {}
         for n, reference in orders.items():
             with count_statements(client) as statements:
-                response = client.put(f"/v1/shop/commercial-orders/{reference}/sync",
-                                      headers=headers())
+                response = client.put(
+                    f"/v1/shop/commercial-orders/{reference}/sync", headers=headers()
+                )
             assert response.status_code == 200, response.text
             assert len(response.json()) == n  # one PRICE_CHANGED per line: all were rewritten
             counts[n] = len(statements)

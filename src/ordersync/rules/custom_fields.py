@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from ordersync.domain.catalog import CustomField, CustomFieldEntity, CustomFieldType
 from ordersync.domain.errors import ErrorCode, FieldError
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def value_problem(definition: CustomField, value: Any) -> str | None:
@@ -24,6 +27,8 @@ def value_problem(definition: CustomField, value: Any) -> str | None:
         return "expects a string"
     if kind is CustomFieldType.DATE:
         try:
+            if not _ISO_DATE.fullmatch(value):
+                raise ValueError(value)
             date.fromisoformat(value)
         except ValueError:
             return "expects a date as YYYY-MM-DD"

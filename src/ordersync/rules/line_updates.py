@@ -173,7 +173,8 @@ class _LineUpdater:
             code, detail = refusal or (WarningCode.OFFER_NOT_FOUND, "No offer.")
             if self.line_type is LineType.VARIANT and offer_price is None and line is None:
                 code, detail = self.variant_refusal(update.id)
-            self.warn(update.id, code, detail)
+            # The line's offer price names the warning; a VARIANT with no line, the variant.
+            self.warn(line.offer_price_external_id if line else update.id, code, detail)
             return False
         limits, op_refusal = operation_line_limits(
             self.order, self.catalog.operation, offer_price, self.ctx

@@ -26,8 +26,9 @@ from ordersync.services.data_bundle import load_bundle
 from ordersync.settings import Settings
 from tests.bundle import catalog_bundle
 
-PG_SERVER = os.environ.get("ORDERSYNC_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get(
+    "ORDERSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REQUIRE_PG = os.environ.get("ORDERSYNC_TEST_REQUIRE_POSTGRES") == "1"
 
 
@@ -54,8 +55,9 @@ def _postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database holding the test catalog."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "ordersync.db"
