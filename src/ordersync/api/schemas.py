@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from ordersync.domain.listing import LogisticOrderRow
 from ordersync.domain.money import minor_units, round_money
 from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
+from ordersync.domain.paging import Page
 from ordersync.domain.warnings import OrderWarning
 from ordersync.rules.line_updates import LineType, UpdateAction
 
+ItemT = TypeVar("ItemT")
 Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 
@@ -306,12 +310,26 @@ class ErrorOut(Body):
     errors: list[ErrorItemOut]
 
 
-class OrderPageOut(Body):
-    content: list[OrderHeaderOut]
+class PageOut(Body, Generic[ItemT]):
+    content: list[ItemT]
     page: int
     size: int
     total_elements: int
     total_pages: int
+
+    @classmethod
+    def of(cls, page: Page[Any], item: Callable[[Any], ItemT]) -> Self:
+        return cls(
+            content=[item(x) for x in page.items],
+            page=page.page,
+            size=page.size,
+            total_elements=page.total,
+            total_pages=page.total_pages,
+        )
+
+
+class OrderPageOut(PageOut[OrderHeaderOut]):
+    pass
 
 
 class ShippingAddressIn(Body):
@@ -369,10 +387,28 @@ class LogisticOrderSummaryOut(Body):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, row: LogisticOrderRow) -> LogisticOrderSummaryOut:
+        c = row.currency
+        return cls(
+            id=row.id,
+            reference=row.reference,
+            external_id=row.external_id,
+            commercial_order_reference=row.commercial_order_reference,
+            account_id=row.account_id,
+            account_external_id=row.account_external_id,
+            supplier_id=row.supplier_id,
+            supplier_external_id=row.supplier_external_id,
+            status=row.status.value,
+            shipping_address=row.shipping_address,
+            total_net=money(row.total_net, c),
+            total_tax=money(row.total_tax, c),
+            total_gross=money(row.total_gross, c),
+            line_count=row.line_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
 
-class LogisticOrderPageOut(Body):
-    content: list[LogisticOrderSummaryOut]
-    page: int
-    size: int
-    total_elements: int
-    total_pages: int
+
+class LogisticOrderPageOut(PageOut[LogisticOrderSummaryOut]):
+    pass

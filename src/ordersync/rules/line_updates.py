@@ -19,6 +19,7 @@ from ordersync.rules.quantities import QuantityLimits, bound_quantity
 MAX_LINE_UPDATES = 500
 MAX_LINES_PER_ORDER = 1000
 MAX_QUANTITY = 1_000_000_000  # per line; keeps ADD_QUANTITY within the integer column
+MAX_PRODUCT_COUNT = 2**31 - 1  # units per order: the product count is a 32-bit integer
 
 
 class UpdateAction(StrEnum):
@@ -263,6 +264,10 @@ def apply_line_updates(
     if len(order.lines) > MAX_LINES_PER_ORDER:
         raise Unprocessable(
             ErrorCode.TOO_MANY_LINES, f"An order holds at most {MAX_LINES_PER_ORDER} lines."
+        )
+    if sum(ln.quantity for ln in order.lines) > MAX_PRODUCT_COUNT:
+        raise Unprocessable(
+            ErrorCode.INVALID_REQUEST, f"An order holds at most {MAX_PRODUCT_COUNT} units."
         )
     order.recompute_totals(ctx.now)
     return updater.warnings

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ordersync.adapters.db.order_queries import (
-    LogisticOrderFilter,
-    LogisticOrderRow,
-    logistic_order_page,
-)
+from ordersync.adapters.db.order_queries import logistic_order_page
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.errors import Conflict, ErrorCode, NotFound
+from ordersync.domain.listing import LogisticOrderFilter, LogisticOrderRow
 from ordersync.domain.orders import CommercialOrder, LogisticOrder
 from ordersync.domain.paging import Page, PageRequest, SortKey
 from ordersync.rules.logistic_orders import LogisticOrderPatch, apply_patch

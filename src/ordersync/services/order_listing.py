@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ordersync.adapters.db.order_queries import OrderFilter, order_page
+from ordersync.adapters.db.order_queries import order_page
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
 from ordersync.domain.errors import ErrorCode, Forbidden
+from ordersync.domain.listing import OrderFilter
 from ordersync.domain.orders import CommercialOrder
 from ordersync.domain.paging import Page, PageRequest, SortKey
 

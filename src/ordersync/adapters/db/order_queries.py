@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -17,6 +14,11 @@ from ordersync.adapters.db.tables import (
     logistic_orders,
     order_lines,
     suppliers,
+)
+from ordersync.domain.listing import (
+    LogisticOrderFilter,
+    LogisticOrderRow,
+    OrderFilter,
 )
 from ordersync.domain.orders import CommercialOrder
 from ordersync.domain.paging import PageRequest
@@ -39,48 +41,6 @@ LOGISTIC_ORDER_SORTS: Mapping[str, ColumnElement[Any]] = {
     "reference": func.lower(lo.reference),
     "status": lo.status,
 }
-
-
-@dataclass(frozen=True)
-class OrderFilter:
-    account_ids: tuple[int, ...]
-    store_id: int | None = None
-    is_validated: bool | None = None
-    source_types: tuple[str, ...] = ()
-    source_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LogisticOrderFilter:
-    statuses: tuple[LogisticOrderStatus, ...] = ()
-    supplier_external_id: str | None = None
-    account_external_id: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-
-
-@dataclass(frozen=True)
-class LogisticOrderRow:
-    """A logistic order as the back-office list shows it: no lines, its owner's keys."""
-
-    id: int
-    reference: str
-    external_id: str | None
-    commercial_order_reference: str
-    commercial_order_version: int
-    account_id: int
-    account_external_id: str
-    supplier_id: int
-    supplier_external_id: str
-    status: LogisticOrderStatus
-    shipping_address: dict[str, Any] | None
-    currency: str
-    total_net: Decimal
-    total_tax: Decimal
-    total_gross: Decimal
-    line_count: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def _ordered(

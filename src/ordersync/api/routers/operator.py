@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from ordersync.adapters.db.order_queries import LogisticOrderFilter
 from ordersync.api import examples
 from ordersync.api.deps import IfMatch, OperatorCaller, UowFactoryDep, set_etag
 from ordersync.api.schemas import (
@@ -17,8 +16,8 @@ from ordersync.api.schemas import (
     LogisticOrderPatchIn,
     LogisticOrderSummaryOut,
     OrderOut,
-    money,
 )
+from ordersync.domain.listing import LogisticOrderFilter
 from ordersync.domain.paging import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -118,33 +117,7 @@ def list_logistic_orders(
         LogisticOrderFilter(statuses, supplier, account, created_from, created_to),
         request,
     )
-    return LogisticOrderPageOut(
-        content=[
-            LogisticOrderSummaryOut(
-                id=row.id,
-                reference=row.reference,
-                external_id=row.external_id,
-                commercial_order_reference=row.commercial_order_reference,
-                account_id=row.account_id,
-                account_external_id=row.account_external_id,
-                supplier_id=row.supplier_id,
-                supplier_external_id=row.supplier_external_id,
-                status=row.status.value,
-                shipping_address=row.shipping_address,
-                total_net=money(row.total_net, row.currency),
-                total_tax=money(row.total_tax, row.currency),
-                total_gross=money(row.total_gross, row.currency),
-                line_count=row.line_count,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-            )
-            for row in result.items
-        ],
-        page=result.page,
-        size=result.size,
-        total_elements=result.total,
-        total_pages=result.total_pages,
-    )
+    return LogisticOrderPageOut.of(result, LogisticOrderSummaryOut.of)
 
 
 @router.patch(

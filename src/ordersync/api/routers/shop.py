@@ -140,13 +140,7 @@ def list_commercial_orders(
         ),
         request,
     )
-    return OrderPageOut(
-        content=[OrderHeaderOut.of(o) for o in result.items],
-        page=result.page,
-        size=result.size,
-        total_elements=result.total,
-        total_pages=result.total_pages,
-    )
+    return OrderPageOut.of(result, OrderHeaderOut.of)
 
 
 @router.get(
