@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -39,8 +38,9 @@ def test_an_unknown_api_key_is_401(client: TestClient) -> None:
 
 
 def test_an_account_key_presented_as_operator_is_401(client: TestClient) -> None:
-    response = client.get("/v1/operator/commercial-orders/000-000-0000000",
-                          headers=headers(KEY_1, "OPERATOR"))
+    response = client.get(
+        "/v1/operator/commercial-orders/000-000-0000000", headers=headers(KEY_1, "OPERATOR")
+    )
     error_of(response, 401, "INVALID_API_KEY")
 
 
@@ -49,11 +49,6 @@ def test_an_operator_key_on_a_shop_route_is_403(client: TestClient) -> None:
     error_of(response, 403, "CLIENT_TYPE_FORBIDDEN")
 
 
-@pytest.mark.xfail(
-    reason="resolve_caller checks the store before the client type: a SUPPLIER user, attached "
-    "to no store, gets 403 STORE_FORBIDDEN instead of CLIENT_TYPE_FORBIDDEN",
-    strict=True,
-)
 def test_a_supplier_key_on_a_shop_route_is_403_client_type_forbidden(
     client: TestClient,
 ) -> None:
@@ -64,8 +59,12 @@ def test_a_supplier_key_on_a_shop_route_is_403_client_type_forbidden(
 def test_a_supplier_key_on_a_shop_route_is_refused_with_403(client: TestClient) -> None:
     response = client.post(ORDERS, json={}, headers=headers(KEY_SUPPLIER, "SUPPLIER"))
     assert response.status_code == 403, response.text
-    assert client.get("/v1/shop/commercial-orders/000-000-0000000",
-                      headers=headers(KEY_SUPPLIER, "SUPPLIER")).status_code == 403
+    assert (
+        client.get(
+            "/v1/shop/commercial-orders/000-000-0000000", headers=headers(KEY_SUPPLIER, "SUPPLIER")
+        ).status_code
+        == 403
+    )
 
 
 def test_a_store_the_user_is_not_attached_to_is_403(client: TestClient) -> None:
@@ -120,25 +119,42 @@ def test_a_user_of_several_accounts_creates_an_order_for_the_chosen_account(
 
     assert get_order(client, reference, key=KEY_2)["reference"] == reference
     # The user's default account (ACC-1) does not see it.
-    assert client.get(f"/v1/shop/commercial-orders/{reference}",
-                      headers=headers(KEY_MULTI)).status_code == 404
-    assert client.get(f"/v1/shop/commercial-orders/{reference}",
-                      headers=headers(KEY_1)).status_code == 404
+    assert (
+        client.get(
+            f"/v1/shop/commercial-orders/{reference}", headers=headers(KEY_MULTI)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/v1/shop/commercial-orders/{reference}", headers=headers(KEY_1)).status_code
+        == 404
+    )
 
 
 def test_a_user_of_several_accounts_defaults_to_its_first_account(client: TestClient) -> None:
     reference = create_order(client, key=KEY_MULTI)
     assert get_order(client, reference, key=KEY_1)["reference"] == reference
-    assert client.get(f"/v1/shop/commercial-orders/{reference}",
-                      headers=headers(KEY_2)).status_code == 404
+    assert (
+        client.get(f"/v1/shop/commercial-orders/{reference}", headers=headers(KEY_2)).status_code
+        == 404
+    )
 
 
 def _assert_hidden(response: Any, order: dict[str, Any]) -> None:
     body = error_of(response, 404, "ORDER_NOT_FOUND")
     assert body["errors"] == []
     # Only what the caller sent may be echoed back: nothing of the order's contents.
-    for secret in ("OP-TIER", "V-TIER", "SUP-A", "ACC-1", "Item", order["totalNet"],
-                   order["logisticOrders"][0]["reference"], "logisticOrders", "version"):
+    for secret in (
+        "OP-TIER",
+        "V-TIER",
+        "SUP-A",
+        "ACC-1",
+        "Item",
+        order["totalNet"],
+        order["logisticOrders"][0]["reference"],
+        "logisticOrders",
+        "version",
+    ):
         assert secret not in response.text
 
 
@@ -152,12 +168,14 @@ def test_another_accounts_order_is_404_on_every_shop_route_and_leaks_nothing(
     other = headers(KEY_2)
 
     _assert_hidden(client.get(base, headers=other), order)
-    _assert_hidden(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1}], key=KEY_2),
-                   order)
+    _assert_hidden(
+        put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1}], key=KEY_2), order
+    )
     _assert_hidden(client.put(f"{base}/sync", headers=other), order)
     _assert_hidden(client.put(f"{base}/created", headers=other), order)
-    _assert_hidden(client.get(f"{base[:-len(reference)]}{order['id']}?idType=DJUST_ID",
-                              headers=other), order)
+    _assert_hidden(
+        client.get(f"{base[: -len(reference)]}{order['id']}?idType=DJUST_ID", headers=other), order
+    )
 
     after = get_order(client, reference)
     assert after["version"] == order["version"]
@@ -170,10 +188,14 @@ def test_an_order_of_another_store_is_404_in_the_default_store(client: TestClien
     assert response.status_code == 201, response.text
     reference = response.json()["reference"]
 
-    error_of(client.get(f"/v1/shop/commercial-orders/{reference}", headers=headers(KEY_1)),
-             404, "ORDER_NOT_FOUND")
-    in_s2 = client.get(f"/v1/shop/commercial-orders/{reference}",
-                       headers=headers(KEY_1, dj_store="S2"))
+    error_of(
+        client.get(f"/v1/shop/commercial-orders/{reference}", headers=headers(KEY_1)),
+        404,
+        "ORDER_NOT_FOUND",
+    )
+    in_s2 = client.get(
+        f"/v1/shop/commercial-orders/{reference}", headers=headers(KEY_1, dj_store="S2")
+    )
     assert in_s2.status_code == 200, in_s2.text
 
 

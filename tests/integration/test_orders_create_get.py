@@ -89,8 +89,19 @@ def test_get_by_djust_id_that_is_not_a_number_is_404(client: TestClient) -> None
 
 
 def test_get_by_external_id(client: TestClient) -> None:
-    load(client, {"orders": [{"externalId": "ORD-EXT-GET", "account": "ACC-1", "user": "U-1",
-                              "lines": [{"offerPrice": "OP-TIER", "quantity": 3}]}]})
+    load(
+        client,
+        {
+            "orders": [
+                {
+                    "externalId": "ORD-EXT-GET",
+                    "account": "ACC-1",
+                    "user": "U-1",
+                    "lines": [{"offerPrice": "OP-TIER", "quantity": 3}],
+                }
+            ]
+        },
+    )
     response = client.get(f"{ONE}/ORD-EXT-GET?idType=EXTERNAL_ID", headers=headers())
     assert response.status_code == 200, response.text
     order = response.json()
@@ -109,48 +120,57 @@ def test_an_unknown_id_type_is_422(client: TestClient) -> None:
 
 
 def test_an_unknown_reference_is_404(client: TestClient) -> None:
-    assert_error(client.get(f"{ONE}/000-000-0000000", headers=headers()), 404,
-                 "ORDER_NOT_FOUND")
+    assert_error(client.get(f"{ONE}/000-000-0000000", headers=headers()), 404, "ORDER_NOT_FOUND")
 
 
 def test_order_custom_fields_are_stored(client: TestClient) -> None:
-    reference = create_order(client, customFields=[
-        {"customFieldId": "CF-PO", "customFieldValue": "PO-2026-117"},
-        {"customFieldId": "CF-CC", "customFieldValue": "CC-B"},
-    ])
-    assert get_order(client, reference)["customFields"] == {"CF-PO": "PO-2026-117",
-                                                           "CF-CC": "CC-B"}
+    reference = create_order(
+        client,
+        customFields=[
+            {"customFieldId": "CF-PO", "customFieldValue": "PO-2026-117"},
+            {"customFieldId": "CF-CC", "customFieldValue": "CC-B"},
+        ],
+    )
+    assert get_order(client, reference)["customFields"] == {
+        "CF-PO": "PO-2026-117",
+        "CF-CC": "CC-B",
+    }
 
 
 def test_an_unknown_order_custom_field_is_422(client: TestClient) -> None:
-    response = post_order(client, {"customFields": [
-        {"customFieldId": "CF-NOPE", "customFieldValue": "x"}]})
+    response = post_order(
+        client, {"customFields": [{"customFieldId": "CF-NOPE", "customFieldValue": "x"}]}
+    )
     body = assert_error(response, 422, "CUSTOM_FIELD_UNKNOWN")
     assert body["errors"][0]["field"] == "customFields.CF-NOPE"
 
 
 def test_a_line_custom_field_on_the_order_is_unknown(client: TestClient) -> None:
-    response = post_order(client, {"customFields": [
-        {"customFieldId": "CF-NOTE", "customFieldValue": "x"}]})
+    response = post_order(
+        client, {"customFields": [{"customFieldId": "CF-NOTE", "customFieldValue": "x"}]}
+    )
     assert_error(response, 422, "CUSTOM_FIELD_UNKNOWN")
 
 
 def test_a_value_not_in_the_list_is_422(client: TestClient) -> None:
-    response = post_order(client, {"customFields": [
-        {"customFieldId": "CF-CC", "customFieldValue": "CC-Z"}]})
+    response = post_order(
+        client, {"customFields": [{"customFieldId": "CF-CC", "customFieldValue": "CC-Z"}]}
+    )
     body = assert_error(response, 422, "CUSTOM_FIELD_INVALID")
     assert body["errors"][0]["field"] == "customFields.CF-CC"
 
 
 def test_a_value_of_the_wrong_type_is_422(client: TestClient) -> None:
-    response = post_order(client, {"customFields": [
-        {"customFieldId": "CF-PO", "customFieldValue": 42}]})
+    response = post_order(
+        client, {"customFields": [{"customFieldId": "CF-PO", "customFieldValue": 42}]}
+    )
     assert_error(response, 422, "CUSTOM_FIELD_INVALID")
 
 
 def test_a_refused_create_writes_no_order(client: TestClient) -> None:
-    response = post_order(client, {"customFields": [
-        {"customFieldId": "CF-CC", "customFieldValue": "CC-Z"}]})
+    response = post_order(
+        client, {"customFields": [{"customFieldId": "CF-CC", "customFieldValue": "CC-Z"}]}
+    )
     assert response.status_code == 422
     engine = client.app.state.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
@@ -160,8 +180,11 @@ def test_a_refused_create_writes_no_order(client: TestClient) -> None:
 def test_a_partial_operation_order_starts_empty(client: TestClient) -> None:
     reference = create_order(client, sourceType="OPERATION", sourceId="OPN-PUB", isFull=False)
     order = get_order(client, reference)
-    assert (order["sourceType"], order["sourceId"], order["isFull"]) == ("OPERATION", "OPN-PUB",
-                                                                          False)
+    assert (order["sourceType"], order["sourceId"], order["isFull"]) == (
+        "OPERATION",
+        "OPN-PUB",
+        False,
+    )
     assert order["logisticOrders"] == []
 
 

@@ -45,8 +45,9 @@ def order_with(client: TestClient, lines: list[dict[str, Any]]) -> str:
 def test_placing_validates_the_order_and_creates_every_logistic_order(
     client: TestClient,
 ) -> None:
-    reference = order_with(client, [{"id": "OP-TIER", "quantity": 5},
-                                    {"id": "OP-B", "quantity": 2}])
+    reference = order_with(
+        client, [{"id": "OP-TIER", "quantity": 5}, {"id": "OP-B", "quantity": 2}]
+    )
     before = get_order(client, reference)
     started = datetime.now(UTC)
 
@@ -100,12 +101,14 @@ def test_an_empty_order_cannot_be_placed(client: TestClient) -> None:
 def test_an_order_out_of_line_with_the_catalog_cannot_be_placed(
     client: TestClient, restore_catalog: None
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-TIER", "quantity": 1}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-TIER", "quantity": 1}]
+    )
     before = get_order(client, reference)
     offer = next(o for o in special_offers() if o["externalId"] == "OFR-SYNC")
     offer["prices"][0]["tiers"] = [
-        {"minQuantity": 1, "netUnitPrice": "3.50", "grossUnitPrice": "4.50"}]
+        {"minQuantity": 1, "netUnitPrice": "3.50", "grossUnitPrice": "4.50"}
+    ]
     load(client, {"offers": [offer]})
 
     body = assert_error(place(client, reference), 422, "ORDER_NOT_IN_SYNC")
@@ -125,8 +128,7 @@ def test_an_order_with_an_inactive_supplier_cannot_be_placed(
     client: TestClient, restore_catalog: None
 ) -> None:
     reference = order_with(client, [{"id": "OP-B", "quantity": 1}])
-    load(client, {"suppliers": [{"externalId": "SUP-B", "name": "Boltex",
-                                 "status": "INACTIVE"}]})
+    load(client, {"suppliers": [{"externalId": "SUP-B", "name": "Boltex", "status": "INACTIVE"}]})
     body = assert_error(place(client, reference), 422, "ORDER_NOT_IN_SYNC")
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("OP-B", "SUPPLIER_INACTIVE")]
     assert get_order(client, reference)["isValidated"] is False

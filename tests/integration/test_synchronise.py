@@ -31,8 +31,7 @@ class Catalog:
         load(self.client, {"offers": [offer]})
 
     def supplier(self, external_id: str, status: str) -> None:
-        supplier = next(s for s in catalog_bundle()["suppliers"]
-                        if s["externalId"] == external_id)
+        supplier = next(s for s in catalog_bundle()["suppliers"] if s["externalId"] == external_id)
         load(self.client, {"suppliers": [{**supplier, "status": status}]})
 
 
@@ -74,8 +73,9 @@ def order_with(client: TestClient, lines: list[dict[str, Any]]) -> str:
 def test_an_order_in_line_with_the_catalog_answers_204_and_keeps_its_version(
     client: TestClient,
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-SYNC-B", "quantity": 5}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
     before = get_order(client, reference)
     response = sync(client, reference)
     assert response.status_code == 204, response.text
@@ -93,8 +93,9 @@ def test_an_empty_order_answers_204(client: TestClient) -> None:
 def test_a_raised_price_is_applied_with_a_non_blocking_warning(
     client: TestClient, catalog: Catalog
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-SYNC-B", "quantity": 5}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
     before = get_order(client, reference)
     catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
 
@@ -102,7 +103,8 @@ def test_a_raised_price_is_applied_with_a_non_blocking_warning(
     assert response.status_code == 200, response.text
     warnings = response.json()
     assert [(w["id"], w["code"], w["blocked"]) for w in warnings] == [
-        ("OP-SYNC", "PRICE_CHANGED", False)]
+        ("OP-SYNC", "PRICE_CHANGED", False)
+    ]
     assert warnings[0]["detail"]
 
     order = get_order(client, reference)
@@ -110,12 +112,14 @@ def test_a_raised_price_is_applied_with_a_non_blocking_warning(
     assert response.headers["ETag"] == f'"{order["version"]}"'
     line = lines_by_offer(order)["OP-SYNC"]
     assert (line["netUnitPrice"], line["grossUnitPrice"]) == ("3.50", "4.50")
-    assert (line["totalNet"], line["taxAmount"], line["totalGross"]) == ("35.00", "7.00",
-                                                                         "42.00")
+    assert (line["totalNet"], line["taxAmount"], line["totalGross"]) == ("35.00", "7.00", "42.00")
     assert lines_by_offer(order)["OP-SYNC-B"] == lines_by_offer(before)["OP-SYNC-B"]
     # 10 x 3.50 + 5 x 3.00, tax 20 %
-    assert (order["totalNet"], order["totalTax"], order["totalGross"]) == ("50.00", "10.00",
-                                                                           "60.00")
+    assert (order["totalNet"], order["totalTax"], order["totalGross"]) == (
+        "50.00",
+        "10.00",
+        "60.00",
+    )
     sup_a = next(lo for lo in order["logisticOrders"] if lo["supplierExternalId"] == "SUP-A")
     assert sup_a["totalNet"] == "35.00"
     # Once applied there is nothing left to do.
@@ -130,7 +134,8 @@ def test_a_lowered_stock_bounds_the_quantity(client: TestClient, catalog: Catalo
     response = sync(client, reference)
     assert response.status_code == 200, response.text
     assert [(w["id"], w["code"], w["blocked"]) for w in response.json()] == [
-        ("OP-SYNC", "QUANTITY_ADJUSTED_STOCK", False)]
+        ("OP-SYNC", "QUANTITY_ADJUSTED_STOCK", False)
+    ]
     order = get_order(client, reference)
     assert lines_by_offer(order)["OP-SYNC"]["quantity"] == 40
     assert (order["productCount"], order["totalNet"]) == (40, "120.00")
@@ -152,8 +157,9 @@ def _assert_blocked_and_untouched(
 def test_an_inactive_supplier_blocks_the_whole_synchronisation(
     client: TestClient, catalog: Catalog
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-SYNC-B", "quantity": 5}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
     before = get_order(client, reference)
     catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
     catalog.supplier("SUP-B", "INACTIVE")
@@ -163,8 +169,9 @@ def test_an_inactive_supplier_blocks_the_whole_synchronisation(
 def test_an_offer_out_of_stock_blocks_the_whole_synchronisation(
     client: TestClient, catalog: Catalog
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-SYNC-B", "quantity": 5}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
     before = get_order(client, reference)
     catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
     catalog.offer("OFR-SYNC-B", stock=0)
@@ -174,8 +181,9 @@ def test_an_offer_out_of_stock_blocks_the_whole_synchronisation(
 def test_an_offer_no_longer_open_to_the_account_blocks_the_synchronisation(
     client: TestClient, catalog: Catalog
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-SYNC-B", "quantity": 5}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
     before = get_order(client, reference)
     catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
     catalog.offer("OFR-SYNC-B", accounts=["ACC-2"])
@@ -185,8 +193,9 @@ def test_an_offer_no_longer_open_to_the_account_blocks_the_synchronisation(
 def test_a_blocked_synchronisation_leaves_the_catalog_free_to_recover(
     client: TestClient, catalog: Catalog
 ) -> None:
-    reference = order_with(client, [{"id": "OP-SYNC", "quantity": 10},
-                                    {"id": "OP-SYNC-B", "quantity": 5}])
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
     catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
     catalog.supplier("SUP-B", "INACTIVE")
     assert sync(client, reference).status_code == 200
@@ -212,9 +221,20 @@ def test_a_placed_order_is_409(client: TestClient) -> None:
 
 
 def test_a_cart_based_order_is_409(client: TestClient) -> None:
-    load(client, {"orders": [{"externalId": "ORD-CART-SYNC", "account": "ACC-1", "user": "U-1",
-                              "checkoutType": "CART_BASED",
-                              "lines": [{"offerPrice": "OP-0001", "quantity": 1}]}]})
+    load(
+        client,
+        {
+            "orders": [
+                {
+                    "externalId": "ORD-CART-SYNC",
+                    "account": "ACC-1",
+                    "user": "U-1",
+                    "checkoutType": "CART_BASED",
+                    "lines": [{"offerPrice": "OP-0001", "quantity": 1}],
+                }
+            ]
+        },
+    )
     found = client.get(f"{ONE}/ORD-CART-SYNC?idType=EXTERNAL_ID", headers=headers())
     assert found.status_code == 200, found.text
     assert_error(sync(client, found.json()["reference"]), 409, "ORDER_NOT_ORDER_BASED")

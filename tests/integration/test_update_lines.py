@@ -72,40 +72,64 @@ def test_replace_quantity_adds_a_line_not_on_the_order(client: TestClient) -> No
 def test_replace_quantity_sets_the_quantity(client: TestClient) -> None:
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 5}]))
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 7,
-                                      "updateAction": "REPLACE_QUANTITY"}]))
+    ok(
+        put_lines(
+            client,
+            reference,
+            [{"id": "OP-TIER", "quantity": 7, "updateAction": "REPLACE_QUANTITY"}],
+        )
+    )
     assert quantities(get_order(client, reference)) == {"OP-TIER": 7}
 
 
 def test_add_quantity_adds_to_the_line(client: TestClient) -> None:
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 5}]))
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 3,
-                                      "updateAction": "ADD_QUANTITY"}]))
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-TIER", "quantity": 3, "updateAction": "ADD_QUANTITY"}]
+        )
+    )
     assert quantities(get_order(client, reference)) == {"OP-TIER": 8}
 
 
 def test_add_quantity_of_a_line_not_on_the_order_adds_it(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 4,
-                                      "updateAction": "ADD_QUANTITY"}]))
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-TIER", "quantity": 4, "updateAction": "ADD_QUANTITY"}]
+        )
+    )
     assert quantities(get_order(client, reference)) == {"OP-TIER": 4}
 
 
 def test_remove_quantity_lowers_the_line(client: TestClient) -> None:
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 10}]))
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 4,
-                                      "updateAction": "REMOVE_QUANTITY"}]))
+    ok(
+        put_lines(
+            client,
+            reference,
+            [{"id": "OP-TIER", "quantity": 4, "updateAction": "REMOVE_QUANTITY"}],
+        )
+    )
     assert quantities(get_order(client, reference)) == {"OP-TIER": 6}
 
 
 def test_remove_quantity_past_zero_removes_the_line(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 10},
-                                     {"id": "OP-B", "quantity": 1}]))
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 25,
-                                      "updateAction": "REMOVE_QUANTITY"}]))
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-TIER", "quantity": 10}, {"id": "OP-B", "quantity": 1}]
+        )
+    )
+    ok(
+        put_lines(
+            client,
+            reference,
+            [{"id": "OP-TIER", "quantity": 25, "updateAction": "REMOVE_QUANTITY"}],
+        )
+    )
     order = get_order(client, reference)
     assert quantities(order) == {"OP-B": 1}
     assert order["lineCount"] == 1
@@ -113,8 +137,11 @@ def test_remove_quantity_past_zero_removes_the_line(client: TestClient) -> None:
 
 def test_replace_with_zero_removes_the_line(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 10},
-                                     {"id": "OP-B", "quantity": 1}]))
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-TIER", "quantity": 10}, {"id": "OP-B", "quantity": 1}]
+        )
+    )
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 0}]))
     assert quantities(get_order(client, reference)) == {"OP-B": 1}
 
@@ -139,16 +166,18 @@ def test_quantities_are_bounded_with_non_blocking_warnings(
     reference = create_order(client)
     warnings = ok(put_lines(client, reference, [{"id": "OP-STEP", "quantity": requested}]))
     assert [w["code"] for w in warnings] == warning_codes
-    assert all(w["id"] == "OP-STEP" and w["blocked"] is False and w["detail"]
-               for w in warnings)
+    assert all(w["id"] == "OP-STEP" and w["blocked"] is False and w["detail"] for w in warnings)
     assert quantities(get_order(client, reference)) == {"OP-STEP": expected}
 
 
 def test_an_added_quantity_is_bounded_too(client: TestClient) -> None:
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-STEP", "quantity": 40}]))
-    warnings = ok(put_lines(client, reference, [{"id": "OP-STEP", "quantity": 30,
-                                                 "updateAction": "ADD_QUANTITY"}]))
+    warnings = ok(
+        put_lines(
+            client, reference, [{"id": "OP-STEP", "quantity": 30, "updateAction": "ADD_QUANTITY"}]
+        )
+    )
     assert codes(warnings) == [("OP-STEP", "QUANTITY_ADJUSTED_STOCK")]
     assert quantities(get_order(client, reference)) == {"OP-STEP": 50}
 
@@ -172,17 +201,24 @@ def test_an_ineligible_line_is_skipped_while_the_others_apply(
     client: TestClient, offer_price: str, key: str, extra: dict[str, str], code: str
 ) -> None:
     reference = create_order(client, key=key)
-    response = put(client, reference, [{"id": offer_price, "quantity": 2},
-                                       {"id": "OP-TIER", "quantity": 3}], key=key, extra=extra)
+    response = put(
+        client,
+        reference,
+        [{"id": offer_price, "quantity": 2}, {"id": "OP-TIER", "quantity": 3}],
+        key=key,
+        extra=extra,
+    )
     warnings = ok(response)
     assert len(warnings) == 1
     assert (warnings[0]["id"], warnings[0]["code"], warnings[0]["blocked"]) == (
-        offer_price, code, False)
+        offer_price,
+        code,
+        False,
+    )
     assert quantities(get_order(client, reference, key=key)) == {"OP-TIER": 3}
 
 
-@pytest.mark.parametrize(("offer_price", "key"), [("OP-RESTRICTED", KEY_2),
-                                                  ("OP-GOLD", KEY_1)])
+@pytest.mark.parametrize(("offer_price", "key"), [("OP-RESTRICTED", KEY_2), ("OP-GOLD", KEY_1)])
 def test_a_restricted_offer_price_is_open_to_its_accounts(
     client: TestClient, offer_price: str, key: str
 ) -> None:
@@ -195,8 +231,17 @@ def test_a_hidden_variant_is_orderable_in_a_store_view_that_shows_it(
     client: TestClient,
 ) -> None:
     reference = create_order(client)
-    assert ok(put(client, reference, [{"id": "OP-HIDDEN", "quantity": 1}],
-                  extra={"dj-store-view": "SV-ALL"})) == []
+    assert (
+        ok(
+            put(
+                client,
+                reference,
+                [{"id": "OP-HIDDEN", "quantity": 1}],
+                extra={"dj-store-view": "SV-ALL"},
+            )
+        )
+        == []
+    )
     assert quantities(get_order(client, reference)) == {"OP-HIDDEN": 1}
 
 
@@ -207,12 +252,16 @@ def test_when_no_line_is_eligible_the_request_is_422_and_nothing_changes(
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 3}]))
     before = get_order(client, reference)
 
-    response = put_lines(client, reference, [
-        {"id": "OP-INACTIVE-SUP", "quantity": 1},
-        {"id": "OP-EXPIRED", "quantity": 1},
-        {"id": "OP-NOSTOCK", "quantity": 1},
-        {"id": "OP-NOPE", "quantity": 1},
-    ])
+    response = put_lines(
+        client,
+        reference,
+        [
+            {"id": "OP-INACTIVE-SUP", "quantity": 1},
+            {"id": "OP-EXPIRED", "quantity": 1},
+            {"id": "OP-NOSTOCK", "quantity": 1},
+            {"id": "OP-NOPE", "quantity": 1},
+        ],
+    )
     body = assert_error(response, 422, "NO_ELIGIBLE_LINE")
     assert [(e["field"], e["code"]) for e in body["errors"]] == [
         ("OP-INACTIVE-SUP", "SUPPLIER_INACTIVE"),
@@ -227,8 +276,11 @@ def test_when_no_line_is_eligible_the_request_is_422_and_nothing_changes(
 
 def test_a_refused_first_update_leaves_a_new_order_empty(client: TestClient) -> None:
     reference = create_order(client)
-    assert_error(put_lines(client, reference, [{"id": "OP-RESTRICTED", "quantity": 1}]), 422,
-                 "NO_ELIGIBLE_LINE")
+    assert_error(
+        put_lines(client, reference, [{"id": "OP-RESTRICTED", "quantity": 1}]),
+        422,
+        "NO_ELIGIBLE_LINE",
+    )
     order = get_order(client, reference)
     assert order["logisticOrders"] == []
     assert order["version"] == 1
@@ -241,8 +293,10 @@ def test_a_variant_line_picks_the_cheapest_offer_ties_broken_by_supplier(
     client: TestClient,
 ) -> None:
     reference = create_order(client)
-    assert ok(put_lines(client, reference, [{"id": "V-CHOICE", "quantity": 10}],
-                        lineType="VARIANT")) == []
+    assert (
+        ok(put_lines(client, reference, [{"id": "V-CHOICE", "quantity": 10}], lineType="VARIANT"))
+        == []
+    )
     order = get_order(client, reference)
     assert quantities(order) == {"OP-CHOICE-A": 10}  # 9.00 at SUP-A ties SUP-C; SUP-A wins
     assert order["logisticOrders"][0]["supplierExternalId"] == "SUP-A"
@@ -260,9 +314,14 @@ def test_a_variant_line_picks_the_cheapest_tier_at_that_quantity(client: TestCli
 
 def test_a_variant_with_no_offer_is_skipped_with_its_variant_id(client: TestClient) -> None:
     reference = create_order(client)
-    warnings = ok(put_lines(client, reference, [{"id": "V-NOPE", "quantity": 1},
-                                                {"id": "V-TIER", "quantity": 2}],
-                            lineType="VARIANT"))
+    warnings = ok(
+        put_lines(
+            client,
+            reference,
+            [{"id": "V-NOPE", "quantity": 1}, {"id": "V-TIER", "quantity": 2}],
+            lineType="VARIANT",
+        )
+    )
     assert codes(warnings) == [("V-NOPE", "OFFER_NOT_FOUND")]
     assert quantities(get_order(client, reference)) == {"OP-TIER": 2}
 
@@ -274,15 +333,26 @@ def test_a_partial_operation_order_applies_the_operation_bounds_to_its_variants(
     client: TestClient,
 ) -> None:
     reference = create_order(client, sourceType="OPERATION", sourceId="OPN-PUB", isFull=False)
-    warnings = ok(put_lines(client, reference, [{"id": "OP-OPN-1", "quantity": 5},
-                                                {"id": "OP-OPN-2", "quantity": 50},
-                                                {"id": "OP-TIER", "quantity": 5}]))
+    warnings = ok(
+        put_lines(
+            client,
+            reference,
+            [
+                {"id": "OP-OPN-1", "quantity": 5},
+                {"id": "OP-OPN-2", "quantity": 50},
+                {"id": "OP-TIER", "quantity": 5},
+            ],
+        )
+    )
     assert [(w["id"], w["code"], w["blocked"]) for w in warnings] == [
         ("OP-OPN-1", "QUANTITY_ADJUSTED_MIN", False),
         ("OP-OPN-2", "QUANTITY_ADJUSTED_MAX", False),
     ]
-    assert quantities(get_order(client, reference)) == {"OP-OPN-1": 20, "OP-OPN-2": 10,
-                                                        "OP-TIER": 5}
+    assert quantities(get_order(client, reference)) == {
+        "OP-OPN-1": 20,
+        "OP-OPN-2": 10,
+        "OP-TIER": 5,
+    }
 
 
 def test_operation_bounds_do_not_apply_to_a_standard_order(client: TestClient) -> None:
@@ -296,10 +366,22 @@ def test_operation_bounds_do_not_apply_to_a_standard_order(client: TestClient) -
 
 def test_line_custom_fields_are_stored(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1, "customFields": [
-        {"customFieldId": "CF-NOTE", "customFieldValue": "Deliver to dock 4"},
-        {"customFieldId": "CF-URGENT", "customFieldValue": True},
-    ]}]))
+    ok(
+        put_lines(
+            client,
+            reference,
+            [
+                {
+                    "id": "OP-TIER",
+                    "quantity": 1,
+                    "customFields": [
+                        {"customFieldId": "CF-NOTE", "customFieldValue": "Deliver to dock 4"},
+                        {"customFieldId": "CF-URGENT", "customFieldValue": True},
+                    ],
+                }
+            ],
+        )
+    )
     line = lines_by_offer(get_order(client, reference))["OP-TIER"]
     assert line["customFields"] == {"CF-NOTE": "Deliver to dock 4", "CF-URGENT": True}
 
@@ -311,17 +393,39 @@ def test_line_custom_fields_by_djust_id(client: TestClient) -> None:
             text("SELECT id FROM custom_fields WHERE external_id = 'CF-NOTE'")
         ).scalar_one()
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1, "customFields": [
-        {"customFieldId": str(field_id), "customFieldValue": "by id"}]}],
-        customFieldIdType="DJUST_ID"))
+    ok(
+        put_lines(
+            client,
+            reference,
+            [
+                {
+                    "id": "OP-TIER",
+                    "quantity": 1,
+                    "customFields": [
+                        {"customFieldId": str(field_id), "customFieldValue": "by id"}
+                    ],
+                }
+            ],
+            customFieldIdType="DJUST_ID",
+        )
+    )
     line = lines_by_offer(get_order(client, reference))["OP-TIER"]
     assert line["customFields"] == {"CF-NOTE": "by id"}
 
 
 def test_an_unknown_line_custom_field_is_422_and_nothing_changes(client: TestClient) -> None:
     reference = create_order(client)
-    response = put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1, "customFields": [
-        {"customFieldId": "CF-NOPE", "customFieldValue": "x"}]}])
+    response = put_lines(
+        client,
+        reference,
+        [
+            {
+                "id": "OP-TIER",
+                "quantity": 1,
+                "customFields": [{"customFieldId": "CF-NOPE", "customFieldValue": "x"}],
+            }
+        ],
+    )
     body = assert_error(response, 422, "CUSTOM_FIELD_UNKNOWN")
     assert body["errors"][0]["field"] == "updateOrderCommercialLines[0].customFields.CF-NOPE"
     assert get_order(client, reference)["version"] == 1
@@ -329,15 +433,33 @@ def test_an_unknown_line_custom_field_is_422_and_nothing_changes(client: TestCli
 
 def test_an_order_custom_field_on_a_line_is_unknown(client: TestClient) -> None:
     reference = create_order(client)
-    response = put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1, "customFields": [
-        {"customFieldId": "CF-PO", "customFieldValue": "x"}]}])
+    response = put_lines(
+        client,
+        reference,
+        [
+            {
+                "id": "OP-TIER",
+                "quantity": 1,
+                "customFields": [{"customFieldId": "CF-PO", "customFieldValue": "x"}],
+            }
+        ],
+    )
     assert_error(response, 422, "CUSTOM_FIELD_UNKNOWN")
 
 
 def test_a_line_custom_field_of_the_wrong_type_is_422(client: TestClient) -> None:
     reference = create_order(client)
-    response = put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1, "customFields": [
-        {"customFieldId": "CF-URGENT", "customFieldValue": "yes"}]}])
+    response = put_lines(
+        client,
+        reference,
+        [
+            {
+                "id": "OP-TIER",
+                "quantity": 1,
+                "customFields": [{"customFieldId": "CF-URGENT", "customFieldValue": "yes"}],
+            }
+        ],
+    )
     assert_error(response, 422, "CUSTOM_FIELD_INVALID")
 
 
@@ -346,8 +468,9 @@ def test_a_line_custom_field_of_the_wrong_type_is_422(client: TestClient) -> Non
 
 def test_the_same_id_twice_is_422(client: TestClient) -> None:
     reference = create_order(client)
-    response = put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1},
-                                             {"id": "OP-TIER", "quantity": 2}])
+    response = put_lines(
+        client, reference, [{"id": "OP-TIER", "quantity": 1}, {"id": "OP-TIER", "quantity": 2}]
+    )
     body = assert_error(response, 422, "DUPLICATE_LINE_ID")
     assert body["errors"][0]["field"] == "updateOrderCommercialLines[1].id"
     assert get_order(client, reference)["logisticOrders"] == []
@@ -378,55 +501,132 @@ def test_an_order_holds_at_most_1000_lines(client: TestClient) -> None:
     assert get_order(client, reference)["productCount"] == 1001
 
 
+def test_adding_past_the_largest_line_quantity_is_422_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    reference = create_order(client)
+    ok(put_lines(client, reference, [{"id": "OP-0001", "quantity": 1_000_000_000}]))
+    before = get_order(client, reference)
+    response = put_lines(
+        client, reference, [{"id": "OP-0001", "quantity": 1, "updateAction": "ADD_QUANTITY"}]
+    )
+    assert_error(response, 422, "INVALID_REQUEST")
+    assert get_order(client, reference) == before
+
+
+def test_an_order_past_the_largest_product_count_is_422_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    # Each line is within bounds; their sum is not (the product count is a 32-bit integer).
+    reference = create_order(client)
+    ok(
+        put_lines(
+            client,
+            reference,
+            [
+                {"id": "OP-0001", "quantity": 1_000_000_000},
+                {"id": "OP-0002", "quantity": 1_000_000_000},
+            ],
+        )
+    )
+    before = get_order(client, reference)
+    assert before["productCount"] == 2_000_000_000
+    response = put_lines(client, reference, [{"id": "OP-0003", "quantity": 1_000_000_000}])
+    assert_error(response, 422, "INVALID_REQUEST")
+    assert get_order(client, reference) == before
+
+
 # --- logistic orders and totals -------------------------------------------------------------
 
 
 def test_lines_are_grouped_in_one_logistic_order_per_supplier(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1},
-                                     {"id": "OP-B", "quantity": 1},
-                                     {"id": "OP-STEP", "quantity": 10}]))
+    ok(
+        put_lines(
+            client,
+            reference,
+            [
+                {"id": "OP-TIER", "quantity": 1},
+                {"id": "OP-B", "quantity": 1},
+                {"id": "OP-STEP", "quantity": 10},
+            ],
+        )
+    )
     order = get_order(client, reference)
     by_supplier = {lo["supplierExternalId"]: lo for lo in order["logisticOrders"]}
     assert set(by_supplier) == {"SUP-A", "SUP-B"}
     assert sorted(ln["offerPriceExternalId"] for ln in by_supplier["SUP-A"]["lines"]) == [
-        "OP-STEP", "OP-TIER"]
+        "OP-STEP",
+        "OP-TIER",
+    ]
     assert [ln["offerPriceExternalId"] for ln in by_supplier["SUP-B"]["lines"]] == ["OP-B"]
     assert sorted(lo["reference"] for lo in order["logisticOrders"]) == [
-        f"{reference}-1", f"{reference}-2"]
+        f"{reference}-1",
+        f"{reference}-2",
+    ]
     assert {lo["status"] for lo in order["logisticOrders"]} == {"DRAFT_ORDER"}
     assert by_supplier["SUP-A"]["shippingAddress"]["city"] == "Paris"
 
 
 def test_a_suppliers_logistic_order_goes_with_its_last_line(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1},
-                                     {"id": "OP-B", "quantity": 1}]))
-    ok(put_lines(client, reference, [{"id": "OP-B", "quantity": 1,
-                                      "updateAction": "REMOVE_QUANTITY"}]))
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-TIER", "quantity": 1}, {"id": "OP-B", "quantity": 1}]
+        )
+    )
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-B", "quantity": 1, "updateAction": "REMOVE_QUANTITY"}]
+        )
+    )
     order = get_order(client, reference)
     assert [lo["supplierExternalId"] for lo in order["logisticOrders"]] == ["SUP-A"]
 
 
 def test_totals_are_computed_on_lines_logistic_orders_and_the_order(client: TestClient) -> None:
     reference = create_order(client)
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 120},
-                                     {"id": "OP-B", "quantity": 2},
-                                     {"id": "OP-STEP", "quantity": 20}]))
+    ok(
+        put_lines(
+            client,
+            reference,
+            [
+                {"id": "OP-TIER", "quantity": 120},
+                {"id": "OP-B", "quantity": 2},
+                {"id": "OP-STEP", "quantity": 20},
+            ],
+        )
+    )
     order = get_order(client, reference)
     tier = lines_by_offer(order)["OP-TIER"]
-    assert (tier["netUnitPrice"], tier["grossUnitPrice"], tier["taxRate"]) == ("1.00", "1.50",
-                                                                               "20")
+    assert (tier["netUnitPrice"], tier["grossUnitPrice"], tier["taxRate"]) == (
+        "1.00",
+        "1.50",
+        "20",
+    )
     assert (tier["totalNet"], tier["taxAmount"], tier["totalTax"], tier["totalGross"]) == (
-        "120.00", "24.00", "24.00", "144.00")
+        "120.00",
+        "24.00",
+        "24.00",
+        "144.00",
+    )
     by_supplier = {lo["supplierExternalId"]: lo for lo in order["logisticOrders"]}
     # SUP-A: 120 x 1.00 + 20 x 2.00
-    assert (by_supplier["SUP-A"]["totalNet"], by_supplier["SUP-A"]["totalTax"],
-            by_supplier["SUP-A"]["totalGross"]) == ("160.00", "32.00", "192.00")
-    assert (by_supplier["SUP-B"]["totalNet"], by_supplier["SUP-B"]["totalTax"],
-            by_supplier["SUP-B"]["totalGross"]) == ("10.00", "2.00", "12.00")
-    assert (order["totalNet"], order["totalTax"], order["totalGross"]) == ("170.00", "34.00",
-                                                                           "204.00")
+    assert (
+        by_supplier["SUP-A"]["totalNet"],
+        by_supplier["SUP-A"]["totalTax"],
+        by_supplier["SUP-A"]["totalGross"],
+    ) == ("160.00", "32.00", "192.00")
+    assert (
+        by_supplier["SUP-B"]["totalNet"],
+        by_supplier["SUP-B"]["totalTax"],
+        by_supplier["SUP-B"]["totalGross"],
+    ) == ("10.00", "2.00", "12.00")
+    assert (order["totalNet"], order["totalTax"], order["totalGross"]) == (
+        "170.00",
+        "34.00",
+        "204.00",
+    )
     assert (order["lineCount"], order["productCount"]) == (3, 142)
 
 
@@ -434,8 +634,11 @@ def test_a_tier_price_follows_the_quantity(client: TestClient) -> None:
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 99}]))
     assert lines_by_offer(get_order(client, reference))["OP-TIER"]["netUnitPrice"] == "1.20"
-    ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1,
-                                      "updateAction": "ADD_QUANTITY"}]))
+    ok(
+        put_lines(
+            client, reference, [{"id": "OP-TIER", "quantity": 1, "updateAction": "ADD_QUANTITY"}]
+        )
+    )
     order = get_order(client, reference)
     assert lines_by_offer(order)["OP-TIER"]["netUnitPrice"] == "1.00"
     assert order["totalNet"] == "100.00"
@@ -459,8 +662,9 @@ def test_each_write_bumps_the_version_and_the_etag_follows(client: TestClient) -
 def test_if_match_with_the_current_version_is_applied(client: TestClient) -> None:
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1}]))
-    response = put(client, reference, [{"id": "OP-TIER", "quantity": 9}],
-                   extra={"If-Match": '"2"'})
+    response = put(
+        client, reference, [{"id": "OP-TIER", "quantity": 9}], extra={"If-Match": '"2"'}
+    )
     ok(response)
     assert response.headers["ETag"] == '"3"'
     assert quantities(get_order(client, reference)) == {"OP-TIER": 9}
@@ -470,8 +674,9 @@ def test_a_stale_if_match_is_412_and_changes_nothing(client: TestClient) -> None
     reference = create_order(client)
     ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1}]))
     before = get_order(client, reference)
-    response = put(client, reference, [{"id": "OP-TIER", "quantity": 9}],
-                   extra={"If-Match": '"1"'})
+    response = put(
+        client, reference, [{"id": "OP-TIER", "quantity": 9}], extra={"If-Match": '"1"'}
+    )
     assert_error(response, 412, "VERSION_MISMATCH")
     assert get_order(client, reference) == before
 
@@ -490,9 +695,20 @@ def test_a_placed_order_is_409(client: TestClient) -> None:
 
 
 def test_a_cart_based_order_is_409(client: TestClient) -> None:
-    load(client, {"orders": [{"externalId": "ORD-CART-LINES", "account": "ACC-1", "user": "U-1",
-                              "checkoutType": "CART_BASED",
-                              "lines": [{"offerPrice": "OP-0001", "quantity": 1}]}]})
+    load(
+        client,
+        {
+            "orders": [
+                {
+                    "externalId": "ORD-CART-LINES",
+                    "account": "ACC-1",
+                    "user": "U-1",
+                    "checkoutType": "CART_BASED",
+                    "lines": [{"offerPrice": "OP-0001", "quantity": 1}],
+                }
+            ]
+        },
+    )
     found = client.get(f"{ONE}/ORD-CART-LINES?idType=EXTERNAL_ID", headers=headers())
     assert found.status_code == 200, found.text
     reference = found.json()["reference"]

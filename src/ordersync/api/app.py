@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from ordersync import __version__
 from ordersync.adapters.db.engine import make_engine, make_session_factory
 from ordersync.adapters.db.mappers import start_mappers
 from ordersync.api.errors import install_error_handlers
-from ordersync.api.middleware import BodySizeLimit, RequestId
+from ordersync.api.middleware import RequestLimits, RequestLog
 from ordersync.api.routers import operator, shop
 from ordersync.settings import Settings, get_settings
-
-log = structlog.get_logger("ordersync.http")
 
 DESCRIPTION = """
 B2B commercial orders kept right: prices, stock, eligibility and quantity rules.
@@ -38,26 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(shop.router)
     app.include_router(operator.router)
-
-    @app.middleware("http")
-    async def access_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        return response
-
     app.add_middleware(
-        BodySizeLimit,
+        RequestLimits,
         max_bytes=settings.max_body_bytes,
         overrides={"/v1/operator/data": settings.max_bundle_bytes},
     )
-    app.add_middleware(RequestId)
+    app.add_middleware(RequestLog)
     return app

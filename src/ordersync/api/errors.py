@@ -76,6 +76,11 @@ _HTTP_CODES = {
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it could not decode (not UTF-8, say): a malformed body.
+        return error_response(
+            422, ErrorCode.MALFORMED_JSON, f"The body is not valid JSON: {exc.detail}."
+        )
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
     return error_response(exc.status_code, code, str(exc.detail))
 

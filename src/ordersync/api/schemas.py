@@ -7,7 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from ordersync.domain.listing import LogisticOrderRow
@@ -19,7 +26,13 @@ from ordersync.rules.line_updates import LineType, UpdateAction
 
 ItemT = TypeVar("ItemT")
 Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+# Identifiers: no control characters (PostgreSQL text cannot even hold NUL).
+Id = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=128, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
 
 
 class Body(BaseModel):
@@ -35,12 +48,30 @@ def custom_field_map(values: list[CustomFieldValueIn] | None) -> dict[str, Any] 
     return None if values is None else {v.custom_field_id: v.custom_field_value for v in values}
 
 
-class CreateOrderIn(Body):
+class CustomFieldValues(Body):
+    @field_validator("custom_fields", mode="after", check_fields=False)
+    @classmethod
+    def _each_field_once(
+        cls, values: list[CustomFieldValueIn] | None
+    ) -> list[CustomFieldValueIn] | None:
+        ids = [v.custom_field_id for v in values or ()]
+        if len(ids) != len(set(ids)):
+            raise ValueError("the same customFieldId appears more than once")
+        return values
+
+
+class CreateOrderIn(CustomFieldValues):
     source_type: Literal["OPERATION"] | None = None
     source_id: Id | None = None
     is_full: Annotated[bool, Field(strict=True)] = False
     custom_fields: list[CustomFieldValueIn] | None = None
     custom_field_id_type: Literal["EXTERNAL_ID", "DJUST_ID"] = "EXTERNAL_ID"
+
+    @model_validator(mode="after")
+    def _source_id_needs_a_source_type(self) -> Self:
+        if self.source_id is not None and self.source_type is None:
+            raise ValueError("sourceId is given without sourceType")
+        return self
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -53,7 +84,7 @@ class CreateOrderIn(Body):
     )
 
 
-class LineUpdateIn(Body):
+class LineUpdateIn(CustomFieldValues):
     id: Id
     quantity: Quantity
     update_action: UpdateAction = UpdateAction.REPLACE_QUANTITY

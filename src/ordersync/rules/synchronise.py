@@ -55,6 +55,12 @@ class SyncPlan:
     def blocked(self) -> bool:
         return any(w.blocked for w in self.warnings)
 
+    @property
+    def reported(self) -> list[OrderWarning]:
+        """What the client is told: non-blocking warnings describe applied changes, so when
+        a blocking one stops everything only the blocking ones are reported."""
+        return [w for w in self.warnings if w.blocked] if self.blocked else list(self.warnings)
+
 
 def _differs(line: OrderLine, change: _LineChange) -> bool:
     op, q = change.offer_price, change.quote

@@ -31,8 +31,18 @@ def resolve_caller(uow: UnitOfWork, headers: AccessHeaders) -> Caller:
         if user is None or user.client_type != headers.client.strip().upper():
             raise Unauthorized(ErrorCode.INVALID_API_KEY, "Unknown API key for this client type.")
         client_type = ClientType(user.client_type)
-        if client_type is ClientType.OPERATOR:
-            return Caller(user.id, user.external_id, client_type, None, None, None)
+        if client_type is not ClientType.ACCOUNT:
+            # Store, store view and account scope a buyer; other clients are refused or
+            # served by their own routes.
+            return Caller(
+                user.id,
+                user.external_id,
+                client_type,
+                None,
+                None,
+                None,
+                supplier_id=user.supplier_id,
+            )
         store = uow.access.store(headers.store)
         if store is None or store.id not in user.store_ids:
             raise Forbidden(

@@ -65,7 +65,7 @@ Money = Annotated[
 Rate = Annotated[
     Decimal, BeforeValidator(_number_as_text), Field(ge=0, max_digits=9, decimal_places=4)
 ]
-Quantity = Annotated[int, Field(ge=0)]
+Quantity = Annotated[int, Field(ge=0, le=2**31 - 1)]  # the columns are 32-bit integers
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
@@ -211,7 +211,7 @@ class BundleCustomField(BundleModel):
 
 class BundleOrderLine(BundleModel):
     offer_price: ExternalId
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=1_000_000_000)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
 
 

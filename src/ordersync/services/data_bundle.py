@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,6 +35,17 @@ def _field(loc: tuple[Any, ...]) -> str:
 def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> dict[str, int]:
     """Validate the bundle, upsert every entity by externalId and create the orders it lists
     that do not exist yet, in one transaction: a bad bundle changes nothing."""
+    nul = next(_paths_with_nul(raw, ""), None)
+    if nul is not None:
+        raise Unprocessable(
+            ErrorCode.BUNDLE_INVALID,
+            "The data bundle holds a NUL character.",
+            [
+                FieldError(
+                    ErrorCode.BUNDLE_INVALID, nul or "bundle", "NUL characters are not allowed."
+                )
+            ],
+        )
     try:
         bundle = DataBundle.model_validate(raw)
     except ValidationError as exc:
@@ -52,6 +63,22 @@ def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> 
             progress("orders", counts["orders"])
         uow.commit()
     return counts
+
+
+def _paths_with_nul(value: Any, path: str) -> Iterator[str]:
+    """Where the document holds a NUL character (in a key or a string), which no text column
+    of PostgreSQL can store."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                yield path
+            yield from _paths_with_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _paths_with_nul(item, f"{path}[{i}]")
 
 
 def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:

@@ -52,15 +52,7 @@ def load_operation_catalog(
         return Catalog({}, {})
     if not settings.operations_enabled:
         raise Forbidden(ErrorCode.FEATURE_DISABLED, "Operations are disabled on this platform.")
-    if not storable(order.source_id):
-        return Catalog({}, {})
     return Catalog({}, {}, uow.catalog.operation(order.source_id))
-
-
-def storable(external_id: str) -> bool:
-    """No stored external id holds a NUL character (PostgreSQL text cannot), so one that
-    does names nothing; asking the database about it would be a driver error."""
-    return "\x00" not in external_id
 
 
 def load_catalog(
@@ -73,8 +65,8 @@ def load_catalog(
 ) -> tuple[Catalog, dict[int, OfferPrice]]:
     prices = uow.catalog.offer_prices(
         ids=ids,
-        external_ids=[i for i in external_ids if storable(i)],
-        variant_external_ids=[i for i in variant_external_ids if storable(i)],
+        external_ids=external_ids,
+        variant_external_ids=variant_external_ids,
     )
     catalog = Catalog({p.external_id: p for p in prices}, group_by_variant(prices), base.operation)
     return catalog, {p.id: p for p in prices}

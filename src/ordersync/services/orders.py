@@ -46,7 +46,6 @@ from ordersync.services.order_context import (
 )
 
 UowFactory = Callable[[], UnitOfWork]
-MAX_ORDER_ID = 2**31 - 1  # commercial_orders.id is a 32-bit integer
 T = TypeVar("T")
 
 
@@ -100,26 +99,11 @@ def check_version(order: CommercialOrder, if_match: int | None) -> None:
         )
 
 
-def _could_exist(order_id: str, id_type: OrderIdType) -> bool:
-    """Whether `order_id` can name a stored order at all. Asking the database about one that
-    cannot would be a driver error, not a 404: PostgreSQL text holds no NUL character and
-    order ids are 32-bit integers."""
-    if "\x00" in order_id:
-        return False
-    if id_type is OrderIdType.DJUST_ID:
-        return order_id.isascii() and order_id.isdigit() and int(order_id) <= MAX_ORDER_ID
-    return True
-
-
 def _editable_draft(
     uow: UnitOfWork, caller: Caller, reference: str, if_match: int | None
 ) -> CommercialOrder:
-    order = (
-        uow.orders.get(
-            reference, account_id=caller.account_id, store_id=caller.store_id, for_update=True
-        )
-        if _could_exist(reference, OrderIdType.REFERENCE)
-        else None
+    order = uow.orders.get(
+        reference, account_id=caller.account_id, store_id=caller.store_id, for_update=True
     )
     if order is None:
         raise NotFound(ErrorCode.ORDER_NOT_FOUND, f"No commercial order {reference}.")
@@ -140,12 +124,8 @@ def get_order(
 ) -> CommercialOrder:
     """One of the caller's orders (account and store scoped); anybody else's is a 404."""
     with uow:
-        order = (
-            uow.orders.get(
-                order_id, id_type=id_type, account_id=caller.account_id, store_id=caller.store_id
-            )
-            if _could_exist(order_id, id_type)
-            else None
+        order = uow.orders.get(
+            order_id, id_type=id_type, account_id=caller.account_id, store_id=caller.store_id
         )
         if order is None:
             raise NotFound(ErrorCode.ORDER_NOT_FOUND, f"No commercial order {order_id}.")
@@ -322,7 +302,7 @@ def synchronise(
             changed = apply_plan(order, plan, ctx)
             if changed:
                 uow.commit()
-            return WriteResult(plan.warnings, order.version, changed)
+            return WriteResult(plan.reported, order.version, changed)
 
     return with_retries(attempts, if_match, work)
 

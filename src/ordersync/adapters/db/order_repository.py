@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 from ordersync.adapters.db.tables import commercial_orders, logistic_orders
 from ordersync.domain.orders import CommercialOrder, LogisticOrder
 
+MAX_ID = 2**31 - 1
+
 
 class OrderIdType(StrEnum):
     REFERENCE = "REFERENCE"
@@ -80,7 +82,9 @@ class OrderRepository:
         c = commercial_orders.c
         query = select(CommercialOrder)
         if id_type is OrderIdType.DJUST_ID:
-            if not order_id.isdigit():
+            # Ids are 32-bit integers: anything else names no order (and must not reach the
+            # driver as an out-of-range parameter).
+            if not (order_id.isascii() and order_id.isdigit()) or int(order_id) > MAX_ID:
                 return None
             query = query.where(c.id == int(order_id))
         elif id_type is OrderIdType.EXTERNAL_ID:
