@@ -224,10 +224,10 @@ class CommercialOrder:
 
     @property
     def is_editable(self) -> bool:
-        """A draft: not placed and every logistic order still a draft."""
+        """A draft: not placed and every logistic order `DRAFT_ORDER` (SPEC §1). A logistic
+        order on hold freezes the order without placing it."""
         return not self.is_validated and all(
-            lo.status in (LogisticOrderStatus.DRAFT_ORDER, LogisticOrderStatus.DRAFT_ORDER_ON_HOLD)
-            for lo in self.logistic_orders
+            lo.status is LogisticOrderStatus.DRAFT_ORDER for lo in self.logistic_orders
         )
 
     def line_for_offer_price(self, offer_price_id: int) -> OrderLine | None:

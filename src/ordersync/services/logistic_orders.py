@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from ordersync.adapters.db.order_queries import logistic_order_page
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.errors import Conflict, ErrorCode, NotFound
@@ -58,17 +60,22 @@ def patch_logistic_order(
                     ErrorCode.LOGISTIC_ORDER_NOT_FOUND, f"No logistic order {reference}."
                 )
             check_version(order, if_match)
-            if (
-                patch.external_id is not None
-                and lo.external_id is None
-                and uow.orders.logistic_external_id_taken(patch.external_id)
-            ):
-                raise Conflict(
-                    ErrorCode.EXTERNAL_ID_TAKEN,
-                    f"External id {patch.external_id} belongs to another logistic order.",
-                )
+            taken = Conflict(
+                ErrorCode.EXTERNAL_ID_TAKEN,
+                f"External id {patch.external_id} belongs to another logistic order.",
+            )
+            new_external_id = patch.external_id if lo.external_id is None else None
+            if new_external_id and uow.orders.logistic_external_id_taken(new_external_id):
+                raise taken
             if apply_patch(order, lo, patch, utcnow()):
-                uow.commit()
+                try:
+                    uow.commit()
+                except IntegrityError:
+                    # Another request took the id between the check and the commit; the
+                    # external id is the only unique value a patch writes.
+                    if new_external_id:
+                        raise taken from None
+                    raise
             return PatchResult(order, lo)
 
     return with_retries(attempts, if_match, work)
