@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, or_, select, true
+from sqlalchemy import Row, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.db.tables import (
@@ -155,15 +155,14 @@ class CatalogRepository:
         if store_view_id is None:
             return frozenset(variant_ids)
         views = store_view_catalog_views.c
-        all_variants = (
-            select(true())
-            .select_from(
-                store_view_catalog_views.join(
-                    catalog_views, catalog_views.c.id == views.catalog_view_id
-                )
-            )
-            .where(views.store_view_id == store_view_id, catalog_views.c.all_variants)
+        sees_everything = select(
+            exists()
+            .where(views.store_view_id == store_view_id)
+            .where(views.catalog_view_id == catalog_views.c.id)
+            .where(catalog_views.c.all_variants)
         )
+        if self.session.scalar(sees_everything):
+            return frozenset(variant_ids)
         listed = (
             select(catalog_view_variants.c.variant_id)
             .join(
@@ -175,11 +174,7 @@ class CatalogRepository:
                 catalog_view_variants.c.variant_id.in_(list(variant_ids)),
             )
         )
-        query = select(variants.c.id).where(
-            variants.c.id.in_(list(variant_ids)),
-            exists(all_variants) | variants.c.id.in_(listed),
-        )
-        return frozenset(self.session.scalars(query))
+        return frozenset(self.session.scalars(listed))
 
     def account(self, account_id: int) -> Account:
         row = self.session.execute(select(accounts).where(accounts.c.id == account_id)).one()

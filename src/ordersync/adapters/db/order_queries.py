@@ -44,16 +44,20 @@ LOGISTIC_ORDER_SORTS: Mapping[str, ColumnElement[Any]] = {
 }
 
 
+def _direction(column: ColumnElement[Any], descending: bool) -> ColumnElement[Any]:
+    """Nulls last in both directions. Said only of nullable columns: `DESC NULLS LAST` on a
+    column that has no null would stop PostgreSQL from reading the index backwards."""
+    clause = column.desc() if descending else column.asc()
+    return clause.nulls_last() if getattr(column, "nullable", False) else clause
+
+
 def _ordered(
     query: Select[Any],
     request: PageRequest,
     sorts: Mapping[str, ColumnElement[Any]],
     tie_breakers: list[ColumnElement[Any]],
 ) -> Select[Any]:
-    clauses = [
-        (sorts[key.field].desc() if key.descending else sorts[key.field].asc()).nulls_last()
-        for key in request.sort
-    ]
+    clauses = [_direction(sorts[key.field], key.descending) for key in request.sort]
     return query.order_by(*clauses, *tie_breakers).offset(request.offset).limit(request.size)
 
 

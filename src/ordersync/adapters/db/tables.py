@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from ordersync.adapters.db.types import ExactDecimal, UtcDateTime
@@ -247,13 +248,21 @@ commercial_orders = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
-# The shop list filters by account and sorts by one of these; each index serves one sort.
-for _col in ("created_at", "updated_at", "validated_at", "reference", "source_type", "source_id"):
+# The shop list filters by account and store and sorts by one of these; each index hands a
+# page over in sort order (and lets the count read the index alone).
+for _col in ("created_at", "updated_at", "validated_at", "source_type", "source_id"):
     Index(
-        f"ix_commercial_orders_account_{_col}",
+        f"ix_commercial_orders_account_store_{_col}",
         commercial_orders.c.account_id,
+        commercial_orders.c.store_id,
         commercial_orders.c[_col],
     )
+Index(
+    "ix_commercial_orders_account_store_lower_reference",
+    commercial_orders.c.account_id,
+    commercial_orders.c.store_id,
+    func.lower(commercial_orders.c.reference),
+)
 
 logistic_orders = Table(
     "logistic_orders",
