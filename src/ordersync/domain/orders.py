@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ordersync.domain.catalog import OfferPrice
 from ordersync.domain.money import ZERO, round_money
 from ordersync.domain.statuses import LogisticOrderStatus
 
@@ -88,12 +89,34 @@ class OrderLine:
         currency: str,
     ) -> None:
         """Price the line at its current quantity; tax is a percentage of the net total."""
-        self.net_unit_price = net_unit_price
-        self.gross_unit_price = gross_unit_price
-        self.tax_rate = tax_rate
-        self.total_net = round_money(net_unit_price * self.quantity, currency)
-        self.tax_amount = round_money(self.total_net * tax_rate / 100, currency)
-        self.total_gross = self.total_net + self.tax_amount
+        total_net = round_money(net_unit_price * self.quantity, currency)
+        tax_amount = round_money(total_net * tax_rate / 100, currency)
+        _assign(
+            self,
+            net_unit_price=net_unit_price,
+            gross_unit_price=gross_unit_price,
+            tax_rate=tax_rate,
+            total_net=total_net,
+            tax_amount=tax_amount,
+            total_gross=total_net + tax_amount,
+        )
+
+    def describe(self, offer_price: OfferPrice) -> None:
+        """Copy the variant's current name, description and classification onto the line."""
+        _assign(
+            self,
+            variant_name=offer_price.variant_name,
+            variant_description=offer_price.variant_description,
+            classification_external_id=offer_price.classification_external_id,
+        )
+
+
+def _assign(target: object, **values: Any) -> None:
+    # Only what differs: an unchanged value then costs no attribute event and no column in
+    # the UPDATE (Decimal("1.50") == Decimal("1.5000"), so a reread price counts as equal).
+    for name, value in values.items():
+        if getattr(target, name) != value:
+            setattr(target, name, value)
 
 
 class LogisticOrder:

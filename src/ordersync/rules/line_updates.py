@@ -82,9 +82,7 @@ def price_line(line: OrderLine, offer_price: OfferPrice, currency: str) -> None:
         tax_rate=offer_price.tax_rate,
         currency=currency,
     )
-    line.variant_name = offer_price.variant_name
-    line.variant_description = offer_price.variant_description
-    line.classification_external_id = offer_price.classification_external_id
+    line.describe(offer_price)
 
 
 def check_request(updates: Sequence[LineUpdate]) -> None:

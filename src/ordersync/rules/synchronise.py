@@ -162,16 +162,15 @@ def apply_plan(order: CommercialOrder, plan: SyncPlan, ctx: BuyerContext) -> boo
     if plan.blocked or not plan.changes:
         return False
     for change in plan.changes:
-        line, op, q = change.line, change.offer_price, change.quote
-        line.quantity = change.quantity
+        line, q = change.line, change.quote
+        if line.quantity != change.quantity:
+            line.quantity = change.quantity
         line.set_amounts(
             net_unit_price=q.net_unit_price,
             gross_unit_price=q.gross_unit_price,
             tax_rate=q.tax_rate,
             currency=order.currency,
         )
-        line.variant_name = op.variant_name
-        line.variant_description = op.variant_description
-        line.classification_external_id = op.classification_external_id
+        line.describe(change.offer_price)
     order.recompute_totals(ctx.now)
     return True
