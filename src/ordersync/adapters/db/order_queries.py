@@ -55,10 +55,14 @@ def _ordered(
     query: Select[Any],
     request: PageRequest,
     sorts: Mapping[str, ColumnElement[Any]],
-    tie_breakers: list[ColumnElement[Any]],
+    row_id: ColumnElement[Any],
 ) -> Select[Any]:
+    """The requested order, then reference (unless already sorted on) and id, so that equal
+    keys never make pages overlap."""
     clauses = [_direction(sorts[key.field], key.descending) for key in request.sort]
-    return query.order_by(*clauses, *tie_breakers).offset(request.offset).limit(request.size)
+    if "reference" not in {key.field for key in request.sort}:
+        clauses.append(sorts["reference"].asc())
+    return query.order_by(*clauses, row_id).offset(request.offset).limit(request.size)
 
 
 def _utc_bound(value: datetime) -> datetime:
@@ -93,7 +97,7 @@ def order_page(
         select(CommercialOrder).where(*conditions),
         request,
         ORDER_SORTS,
-        [func.lower(co.reference), co.id],
+        co.id,
     )
     return list(session.scalars(query)), _count(session, select(co.id).where(*conditions))
 
@@ -136,9 +140,7 @@ def logistic_order_page(
     if where.created_to is not None:
         conditions.append(lo.created_at <= _utc_bound(where.created_to))
     query = query.where(*conditions)
-    rows = session.execute(
-        _ordered(query, request, LOGISTIC_ORDER_SORTS, [func.lower(lo.reference), lo.id])
-    )
+    rows = session.execute(_ordered(query, request, LOGISTIC_ORDER_SORTS, lo.id))
     items = [
         LogisticOrderRow(
             id=m["id"],
