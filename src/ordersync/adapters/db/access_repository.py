@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.db.tables import (
@@ -43,14 +43,23 @@ class AccessRepository:
         if row is None:
             return None
         m = row._mapping
-        account_ids = self.session.scalars(
-            select(user_accounts.c.account_id)
-            .where(user_accounts.c.user_id == m["id"])
-            .order_by(user_accounts.c.position, user_accounts.c.account_id)
-        ).all()
-        store_ids = self.session.scalars(
-            select(user_stores.c.store_id).where(user_stores.c.user_id == m["id"])
-        ).all()
+        # One statement for both link tables: (kind, id, position) rows.
+        links = union_all(
+            select(
+                literal("A").label("kind"),
+                user_accounts.c.account_id.label("id"),
+                user_accounts.c.position.label("position"),
+            ).where(user_accounts.c.user_id == m["id"]),
+            select(literal("S"), user_stores.c.store_id, literal(0)).where(
+                user_stores.c.user_id == m["id"]
+            ),
+        )
+        rows = self.session.execute(links).all()
+        account_ids = [
+            r.id
+            for r in sorted((r for r in rows if r.kind == "A"), key=lambda r: (r.position, r.id))
+        ]
+        store_ids = [r.id for r in rows if r.kind == "S"]
         return UserRecord(
             m["id"],
             m["external_id"],
