@@ -263,6 +263,14 @@ Index(
     commercial_orders.c.store_id,
     func.lower(commercial_orders.c.reference),
 )
+# Newest validation first, never validated last: PostgreSQL reads this one in that order
+# (SQLite cannot declare NULLS LAST in an index, and sorts its small lists itself).
+Index(
+    "ix_commercial_orders_account_store_validated_at_desc",
+    commercial_orders.c.account_id,
+    commercial_orders.c.store_id,
+    commercial_orders.c.validated_at.desc().nulls_last(),
+).ddl_if(dialect="postgresql")
 
 logistic_orders = Table(
     "logistic_orders",
