@@ -248,29 +248,37 @@ commercial_orders = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
-# The shop list filters by account and store and sorts by one of these; each index hands a
-# page over in sort order (and lets the count read the index alone).
-for _col in ("created_at", "updated_at", "validated_at", "source_type", "source_id"):
+# The shop list filters by account and store, sorts by one column, then by reference. Each
+# index hands a page over in that order, so a page reads ~20 rows whatever the account's size,
+# and the count reads an index alone. Nulls sort last both ways: PostgreSQL gets a
+# `DESC NULLS LAST` twin for the nullable columns (SQLite cannot declare one, and sorts its
+# small lists itself).
+_co = commercial_orders.c
+_by_reference = func.lower(_co.reference)
+for _name, _col, _then in (
+    ("created_at", _co.created_at, ()),
+    ("updated_at", _co.updated_at, ()),
+    ("validated_at", _co.validated_at, ()),
+    ("source_type", _co.source_type, (_by_reference,)),
+    ("source_id", _co.source_id, (_by_reference,)),
+):
     Index(
-        f"ix_commercial_orders_account_store_{_col}",
-        commercial_orders.c.account_id,
-        commercial_orders.c.store_id,
-        commercial_orders.c[_col],
+        f"ix_commercial_orders_account_store_{_name}", _co.account_id, _co.store_id, _col, *_then
     )
+    if _col.nullable:
+        Index(
+            f"ix_commercial_orders_account_store_{_name}_desc",
+            _co.account_id,
+            _co.store_id,
+            _col.desc().nulls_last(),
+            *_then,
+        ).ddl_if(dialect="postgresql")
 Index(
     "ix_commercial_orders_account_store_lower_reference",
-    commercial_orders.c.account_id,
-    commercial_orders.c.store_id,
-    func.lower(commercial_orders.c.reference),
+    _co.account_id,
+    _co.store_id,
+    _by_reference,
 )
-# Newest validation first, never validated last: PostgreSQL reads this one in that order
-# (SQLite cannot declare NULLS LAST in an index, and sorts its small lists itself).
-Index(
-    "ix_commercial_orders_account_store_validated_at_desc",
-    commercial_orders.c.account_id,
-    commercial_orders.c.store_id,
-    commercial_orders.c.validated_at.desc().nulls_last(),
-).ddl_if(dialect="postgresql")
 
 logistic_orders = Table(
     "logistic_orders",
