@@ -68,6 +68,20 @@ def load(
     console.print("[green]Loaded[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@app.command("bundle-schema")
+def bundle_schema() -> None:
+    """Print the JSON Schema of the data bundle (docs/data-bundle.schema.json)."""
+    from ordersync.services.bundle_schema import DataBundle
+
+    typer.echo(
+        json.dumps(
+            DataBundle.model_json_schema(by_alias=True, mode="validation"),
+            indent=2,
+            sort_keys=True,
+        )
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
