@@ -209,6 +209,25 @@ class LineOut(Body):
         )
 
 
+def _logistic_order_fields(lo: LogisticOrder | LogisticOrderRow, currency: str) -> dict[str, Any]:
+    """What a logistic order shows, from the aggregate or from a list row alike."""
+    assert lo.id is not None
+    return dict(
+        id=lo.id,
+        reference=lo.reference,
+        external_id=lo.external_id,
+        supplier_id=lo.supplier_id,
+        supplier_external_id=lo.supplier_external_id,
+        status=lo.status.value,
+        shipping_address=lo.shipping_address,
+        total_net=money(lo.total_net, currency),
+        total_tax=money(lo.total_tax, currency),
+        total_gross=money(lo.total_gross, currency),
+        created_at=lo.created_at,
+        updated_at=lo.updated_at,
+    )
+
+
 class LogisticOrderOut(Body):
     id: int
     reference: str
@@ -226,20 +245,8 @@ class LogisticOrderOut(Body):
 
     @classmethod
     def of(cls, lo: LogisticOrder, currency: str) -> LogisticOrderOut:
-        assert lo.id is not None
         return cls(
-            id=lo.id,
-            reference=lo.reference,
-            external_id=lo.external_id,
-            supplier_id=lo.supplier_id,
-            supplier_external_id=lo.supplier_external_id,
-            status=lo.status.value,
-            shipping_address=lo.shipping_address,
-            total_net=money(lo.total_net, currency),
-            total_tax=money(lo.total_tax, currency),
-            total_gross=money(lo.total_gross, currency),
-            created_at=lo.created_at,
-            updated_at=lo.updated_at,
+            **_logistic_order_fields(lo, currency),
             lines=[LineOut.of(ln, currency) for ln in lo.lines],
         )
 
@@ -420,24 +427,12 @@ class LogisticOrderSummaryOut(Body):
 
     @classmethod
     def of(cls, row: LogisticOrderRow) -> LogisticOrderSummaryOut:
-        c = row.currency
         return cls(
-            id=row.id,
-            reference=row.reference,
-            external_id=row.external_id,
+            **_logistic_order_fields(row, row.currency),
             commercial_order_reference=row.commercial_order_reference,
             account_id=row.account_id,
             account_external_id=row.account_external_id,
-            supplier_id=row.supplier_id,
-            supplier_external_id=row.supplier_external_id,
-            status=row.status.value,
-            shipping_address=row.shipping_address,
-            total_net=money(row.total_net, c),
-            total_tax=money(row.total_tax, c),
-            total_gross=money(row.total_gross, c),
             line_count=row.line_count,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
         )
 
 

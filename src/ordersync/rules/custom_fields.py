@@ -83,3 +83,21 @@ def missing_required(
         for d in definitions.values()
         if d.entity is entity and d.required and values.get(d.external_id) is None
     )
+
+
+def stored_value_problems(
+    values: Mapping[str, Any], definitions: Mapping[str, CustomField], entity: CustomFieldEntity
+) -> list[tuple[str, str]]:
+    """(field, problem) for each stored value (keyed by external id) that no longer fits its
+    definition, or whose definition is gone or now belongs to the other entity."""
+    problems = []
+    for key, value in values.items():
+        definition = definitions.get(key)
+        problem = (
+            "is no longer defined"
+            if definition is None or definition.entity is not entity
+            else value_problem(definition, value)
+        )
+        if problem:
+            problems.append((key, problem))
+    return problems

@@ -13,7 +13,7 @@ from decimal import Decimal
 from ordersync.domain.catalog import BuyerContext, CustomField, CustomFieldEntity, OfferPrice
 from ordersync.domain.orders import CommercialOrder, OrderLine
 from ordersync.domain.warnings import OrderWarning, WarningCode
-from ordersync.rules.custom_fields import value_problem
+from ordersync.rules.custom_fields import stored_value_problems
 from ordersync.rules.eligibility import offer_price_refusal
 from ordersync.rules.line_updates import Catalog, operation_line_limits
 from ordersync.rules.pricing import tier_for
@@ -90,19 +90,14 @@ def plan_synchronisation(
     def block(id_: str, code: WarningCode, detail: str) -> None:
         plan.warnings.append(OrderWarning(id_, code, detail, blocked=True))
 
-    for key, value in order.custom_fields.items():
-        definition = custom_fields.get(key)
-        problem = (
-            "is no longer defined"
-            if definition is None or definition.entity is not CustomFieldEntity.ORDER
-            else value_problem(definition, value)
+    for key, problem in stored_value_problems(
+        order.custom_fields, custom_fields, CustomFieldEntity.ORDER
+    ):
+        block(
+            order.reference,
+            WarningCode.CUSTOM_FIELD_INVALID,
+            f"Order custom field {key!r} {problem}.",
         )
-        if problem:
-            block(
-                order.reference,
-                WarningCode.CUSTOM_FIELD_INVALID,
-                f"Order custom field {key!r} {problem}.",
-            )
     for line in order.lines:
         wid = line.offer_price_external_id
         offer_price = offer_prices_by_id.get(line.offer_price_id)
@@ -125,17 +120,10 @@ def plan_synchronisation(
             continue
         for code, detail in bounded.adjustments:
             plan.warnings.append(OrderWarning(wid, code, detail))
-        for key, value in line.custom_fields.items():
-            definition = custom_fields.get(key)
-            problem = (
-                "is no longer defined"
-                if definition is None or definition.entity is not CustomFieldEntity.ORDER_LINE
-                else value_problem(definition, value)
-            )
-            if problem:
-                block(
-                    wid, WarningCode.CUSTOM_FIELD_INVALID, f"Line custom field {key!r} {problem}."
-                )
+        for key, problem in stored_value_problems(
+            line.custom_fields, custom_fields, CustomFieldEntity.ORDER_LINE
+        ):
+            block(wid, WarningCode.CUSTOM_FIELD_INVALID, f"Line custom field {key!r} {problem}.")
         quote = price_source(offer_price, bounded.quantity)
         if (quote.net_unit_price, quote.gross_unit_price, quote.tax_rate) != (
             line.net_unit_price,
