@@ -17,8 +17,6 @@ class Settings(BaseSettings):
     max_bundle_bytes: int = 67_108_864
     log_json: bool = False
     log_level: str = "INFO"
-    # How many times a write retries after losing an optimistic-lock race.
-    write_retries: int = 8
 
 
 @lru_cache

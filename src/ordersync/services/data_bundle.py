@@ -18,6 +18,7 @@ from ordersync.services.bundle_loader import upsert_catalog
 from ordersync.services.bundle_schema import BundleOrder, DataBundle
 from ordersync.services.order_context import (
     CustomFieldBook,
+    CustomFieldIdType,
     buyer_context,
     load_catalog,
     load_operation_catalog,
@@ -125,7 +126,7 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
             external_id=spec.external_id,
             custom_fields=book.check(
                 spec.custom_fields,
-                "EXTERNAL_ID",
+                CustomFieldIdType.EXTERNAL_ID,
                 CustomFieldEntity.ORDER,
                 f"orders[{i}].customFields",
             ),
@@ -140,7 +141,7 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
                 ln.quantity,
                 custom_fields=book.check(
                     ln.custom_fields,
-                    "EXTERNAL_ID",
+                    CustomFieldIdType.EXTERNAL_ID,
                     CustomFieldEntity.ORDER_LINE,
                     f"orders[{i}].lines[{j}].customFields",
                 ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from ordersync.adapters.db.catalog_repository import TenantSettings, group_by_variant
@@ -21,7 +22,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class CustomFieldIdType:
+class CustomFieldIdType(StrEnum):
+    """How a request names custom fields: by external id (default) or internal id."""
+
     EXTERNAL_ID = "EXTERNAL_ID"
     DJUST_ID = "DJUST_ID"
 
@@ -30,13 +33,17 @@ class CustomFieldIdType:
 class CustomFieldBook:
     definitions: list[CustomField]
 
-    def keyed(self, id_type: str) -> dict[str, CustomField]:
+    def keyed(self, id_type: str = CustomFieldIdType.EXTERNAL_ID) -> dict[str, CustomField]:
         if id_type == CustomFieldIdType.DJUST_ID:
             return {str(d.id): d for d in self.definitions}
         return {d.external_id: d for d in self.definitions}
 
     def check(
-        self, values: Mapping[str, Any], id_type: str, entity: CustomFieldEntity, field_prefix: str
+        self,
+        values: Mapping[str, Any],
+        id_type: str,
+        entity: CustomFieldEntity,
+        field_prefix: str,
     ) -> dict[str, Any]:
         checked, problems = check_values(values, self.keyed(id_type), entity, field_prefix)
         if problems:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from ordersync.adapters.db.catalog_repository import TenantSettings
 from ordersync.adapters.db.order_repository import OrderIdType
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
@@ -39,6 +40,7 @@ from ordersync.rules.line_updates import (
 from ordersync.rules.synchronise import SyncPlan, apply_plan, plan_synchronisation
 from ordersync.services.order_context import (
     CustomFieldBook,
+    CustomFieldIdType,
     buyer_context,
     load_catalog,
     load_operation_catalog,
@@ -110,7 +112,8 @@ def _editable_draft(
     check_version(order, if_match)
     if not order.is_editable:
         raise Conflict(
-            ErrorCode.ORDER_NOT_EDITABLE, f"Order {reference} is placed; it can no longer change."
+            ErrorCode.ORDER_NOT_EDITABLE,
+            f"Order {reference} is no longer a draft (placed, or a logistic order moved on).",
         )
     if order.checkout_type is not CheckoutType.ORDER_BASED:
         raise Conflict(
@@ -138,7 +141,7 @@ class NewOrder:
     source_id: str | None = None
     is_full: bool = False
     custom_fields: dict[str, Any] | None = None
-    custom_field_id_type: str = "EXTERNAL_ID"
+    custom_field_id_type: str = CustomFieldIdType.EXTERNAL_ID
     external_id: str | None = None
 
 
@@ -174,14 +177,18 @@ def create_order(uow: UnitOfWork, caller: Caller, new: NewOrder) -> CommercialOr
             external_id=new.external_id,
         )
         if new.source_type is SourceType.OPERATION:
-            _start_operation_order(uow, caller, order, now)
+            _start_operation_order(uow, caller, order, settings, now)
         uow.orders.add(order)
         uow.commit()
         return order
 
 
 def _start_operation_order(
-    uow: UnitOfWork, caller: Caller, order: CommercialOrder, now: datetime
+    uow: UnitOfWork,
+    caller: Caller,
+    order: CommercialOrder,
+    settings: TenantSettings,
+    now: datetime,
 ) -> None:
     if not order.source_id:
         raise Unprocessable(
@@ -189,7 +196,7 @@ def _start_operation_order(
             "sourceId is required with OPERATION.",
             [FieldError(ErrorCode.INVALID_REQUEST, "sourceId", "Required.")],
         )
-    base = load_operation_catalog(uow, order, uow.catalog.settings())
+    base = load_operation_catalog(uow, order, settings)
     operation = base.operation
     if operation is None:
         raise Unprocessable(ErrorCode.OPERATION_NOT_FOUND, f"No operation {order.source_id}.")
@@ -315,7 +322,7 @@ def _plan(
     catalog, by_id = load_catalog(uow, base, ids={ln.offer_price_id for ln in order.lines})
     book = CustomFieldBook(uow.catalog.custom_fields())
     ctx = buyer_context(uow, caller, order, by_id.values(), utcnow())
-    plan = plan_synchronisation(order, catalog, by_id, book.keyed("EXTERNAL_ID"), ctx)
+    plan = plan_synchronisation(order, catalog, by_id, book.keyed(), ctx)
     return plan, ctx
 
 
@@ -357,7 +364,7 @@ def place_order(
 
 
 def _check_required_fields(uow: UnitOfWork, order: CommercialOrder) -> None:
-    definitions = CustomFieldBook(uow.catalog.custom_fields()).keyed("EXTERNAL_ID")
+    definitions = CustomFieldBook(uow.catalog.custom_fields()).keyed()
     errors = [
         FieldError(ErrorCode.CUSTOM_FIELD_REQUIRED, f"customFields.{key}", f"{key} is required.")
         for key in missing_required(order.custom_fields, definitions, CustomFieldEntity.ORDER)
