@@ -289,6 +289,16 @@ class CommercialOrder:
     def drop_empty_logistic_orders(self) -> None:
         self.logistic_orders[:] = [lo for lo in self.logistic_orders if lo.lines]
 
+    def place(self, now: datetime) -> None:
+        """Validate the order: every logistic order becomes ORDER_CREATED, the order
+        immutable."""
+        for lo in self.logistic_orders:
+            lo.status = LogisticOrderStatus.ORDER_CREATED
+            lo.updated_at = now
+        self.is_validated = True
+        self.validated_at = now
+        self.updated_at = now
+
     def recompute_totals(self, now: datetime) -> None:
         """Totals of every logistic order and of the order; marks the order as changed."""
         for lo in self.logistic_orders:

@@ -12,7 +12,6 @@ from ordersync.domain.access import Caller, ClientType
 from ordersync.domain.catalog import CustomFieldEntity
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
 from ordersync.domain.orders import CommercialOrder, SourceType
-from ordersync.domain.statuses import LogisticOrderStatus
 from ordersync.rules.line_updates import Catalog, LineType, LineUpdate, apply_line_updates
 from ordersync.services.bundle_loader import upsert_catalog
 from ordersync.services.bundle_schema import BundleOrder, DataBundle
@@ -132,9 +131,7 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
             ),
         )
         catalog = load_operation_catalog(uow, order, settings)
-        catalog = type(shared)(
-            shared.offer_prices, shared.offer_prices_of_variant, catalog.operation
-        )
+        catalog = Catalog(shared.offer_prices, shared.offer_prices_of_variant, catalog.operation)
         updates = [
             LineUpdate(
                 ln.offer_price,
@@ -152,10 +149,7 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
         if updates:
             apply_line_updates(order, updates, LineType.OFFER_PRICE, catalog, ctx)
         if spec.placed:
-            for lo in order.logistic_orders:
-                lo.status = LogisticOrderStatus.ORDER_CREATED
-            order.is_validated = True
-            order.validated_at = now
+            order.place(now)
         uow.orders.add(order)
     uow.flush()
     return len(todo)

@@ -25,7 +25,6 @@ from ordersync.domain.errors import (
     Unprocessable,
 )
 from ordersync.domain.orders import CheckoutType, CommercialOrder, SourceType
-from ordersync.domain.statuses import LogisticOrderStatus
 from ordersync.domain.warnings import OrderWarning
 from ordersync.rules.custom_fields import missing_required
 from ordersync.rules.eligibility import operation_refusal
@@ -351,12 +350,7 @@ def place_order(
                     [FieldError(w.code, w.id, w.detail) for w in plan.warnings],
                 )
             _check_required_fields(uow, order)
-            for lo in order.logistic_orders:
-                lo.status = LogisticOrderStatus.ORDER_CREATED
-                lo.updated_at = ctx.now
-            order.is_validated = True
-            order.validated_at = ctx.now
-            order.updated_at = ctx.now
+            order.place(ctx.now)
             uow.commit()
             return order
 
