@@ -242,3 +242,23 @@ def test_a_cart_based_order_is_409(client: TestClient) -> None:
 
 def test_an_unknown_reference_is_404(client: TestClient) -> None:
     assert_error(sync(client, "000-000-0000000"), 404, "ORDER_NOT_FOUND")
+
+
+def test_real_time_pricing_without_a_pricing_system_blocks_every_line(
+    client: TestClient,
+) -> None:
+    reference = order_with(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
+    )
+    before = get_order(client, reference)
+    load(client, {"settings": {"pricingMode": "RTP"}})
+    try:
+        response = sync(client, reference)
+    finally:
+        load(client, {"settings": {"pricingMode": "STANDARD"}})
+    assert response.status_code == 200, response.text
+    assert sorted((w["id"], w["code"], w["blocked"]) for w in response.json()) == [
+        ("OP-SYNC", "PRICING_UNAVAILABLE", True),
+        ("OP-SYNC-B", "PRICING_UNAVAILABLE", True),
+    ]
+    assert get_order(client, reference) == before

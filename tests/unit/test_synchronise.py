@@ -20,7 +20,13 @@ from ordersync.domain.catalog import (
 from ordersync.domain.orders import CommercialOrder, SourceType
 from ordersync.domain.warnings import WarningCode
 from ordersync.rules.line_updates import Catalog
-from ordersync.rules.synchronise import Quote, SyncPlan, apply_plan, plan_synchronisation
+from ordersync.rules.synchronise import (
+    PricingUnavailable,
+    Quote,
+    SyncPlan,
+    apply_plan,
+    plan_synchronisation,
+)
 from tests.unit.factories import (
     NOW,
     add_line,
@@ -311,3 +317,23 @@ def test_prices_can_come_from_another_price_source() -> None:
     assert [w.code for w in p.warnings] == [WarningCode.PRICE_CHANGED] * 2
     apply_plan(o, p, context(a, b))
     assert o.total_net == Decimal("13.00")
+
+
+def test_a_price_source_that_cannot_price_blocks_the_line_and_changes_nothing() -> None:
+    offer = offer_price()
+    current = order()
+    add_line(current, offer, 10)
+    before = order_state(current)
+
+    def unavailable(_offer: OfferPrice, _quantity: int) -> Quote:
+        raise PricingUnavailable("pricing system down")
+
+    plan = plan_synchronisation(
+        current, catalog(offer), {offer.id: offer}, {}, context(offer), unavailable
+    )
+
+    assert [(w.code, w.blocked) for w in plan.warnings] == [
+        (WarningCode.PRICING_UNAVAILABLE, True)
+    ]
+    assert apply_plan(current, plan, context(offer)) is False
+    assert order_state(current) == before

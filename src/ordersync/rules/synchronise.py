@@ -33,6 +33,11 @@ class Quote:
 PriceSource = Callable[[OfferPrice, int], Quote]
 
 
+class PricingUnavailable(Exception):
+    """The price source cannot price a line (pricing system down, invalid answer): a
+    blocking warning, never a guess."""
+
+
 def standard_quote(offer_price: OfferPrice, quantity: int) -> Quote:
     tier = tier_for(offer_price, quantity)
     return Quote(tier.net_unit_price, tier.gross_unit_price, offer_price.tax_rate)
@@ -124,7 +129,11 @@ def plan_synchronisation(
             line.custom_fields, custom_fields, CustomFieldEntity.ORDER_LINE
         ):
             block(wid, WarningCode.CUSTOM_FIELD_INVALID, f"Line custom field {key!r} {problem}.")
-        quote = price_source(offer_price, bounded.quantity)
+        try:
+            quote = price_source(offer_price, bounded.quantity)
+        except PricingUnavailable as exc:
+            block(wid, WarningCode.PRICING_UNAVAILABLE, str(exc))
+            continue
         if (quote.net_unit_price, quote.gross_unit_price, quote.tax_rate) != (
             line.net_unit_price,
             line.gross_unit_price,

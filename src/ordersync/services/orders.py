@@ -15,7 +15,7 @@ from ordersync.adapters.db.catalog_repository import TenantSettings
 from ordersync.adapters.db.order_repository import OrderIdType
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
-from ordersync.domain.catalog import BuyerContext, CustomFieldEntity
+from ordersync.domain.catalog import BuyerContext, CustomFieldEntity, OfferPrice
 from ordersync.domain.errors import (
     Conflict,
     ErrorCode,
@@ -36,7 +36,15 @@ from ordersync.rules.line_updates import (
     check_request,
     delete_lines,
 )
-from ordersync.rules.synchronise import SyncPlan, apply_plan, plan_synchronisation
+from ordersync.rules.synchronise import (
+    PriceSource,
+    PricingUnavailable,
+    Quote,
+    SyncPlan,
+    apply_plan,
+    plan_synchronisation,
+    standard_quote,
+)
 from ordersync.services.order_context import (
     CustomFieldBook,
     CustomFieldIdType,
@@ -321,8 +329,25 @@ def _plan(
     catalog, by_id = load_catalog(uow, base, ids={ln.offer_price_id for ln in order.lines})
     book = CustomFieldBook(uow.catalog.custom_fields())
     ctx = buyer_context(uow, caller, order, by_id.values(), utcnow())
-    plan = plan_synchronisation(order, catalog, by_id, book.keyed(), ctx)
+    plan = plan_synchronisation(
+        order, catalog, by_id, book.keyed(), ctx, price_source_for(settings)
+    )
     return plan, ctx
+
+
+def price_source_for(settings: TenantSettings) -> PriceSource:
+    """STANDARD prices from the persisted tiers. RTP needs the real-time pricing gateway,
+    which is not wired yet: until it is, every line is blocked as PRICING_UNAVAILABLE rather
+    than silently priced from persisted data."""
+    if settings.pricing_mode == "STANDARD":
+        return standard_quote
+
+    def unavailable(_offer_price: OfferPrice, _quantity: int) -> Quote:
+        raise PricingUnavailable(
+            "Real-time pricing is configured but no pricing system is connected."
+        )
+
+    return unavailable
 
 
 def place_order(
