@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: a throwaway PostgreSQL database, the app called
-in-process through its whole HTTP stack, percentiles and a plain-text table.
+"""What the benchmark scripts share: a throwaway PostgreSQL database, the app served as
+`ordersync serve` serves it (or called in-process), percentiles and a plain-text table.
 
 Importing this module puts the repository root on `sys.path`, so a script run as
 `.venv/bin/python benchmarks/<name>.py` can import the test catalog from `tests/`.
@@ -11,6 +11,8 @@ import argparse
 import math
 import os
 import platform
+import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -28,6 +30,7 @@ if str(ROOT) not in sys.path:
 # the figures, so it stays out of the output.
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient", module="fastapi")
 
+import httpx  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -49,6 +52,13 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
         default=LOCAL_SERVER,
         help="PostgreSQL server to create the throwaway database on (any database of it; "
         f"default {LOCAL_SERVER})",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("server", "in-process"),
+        default="server",
+        help="server: the real `ordersync serve` process (uvicorn) called over loopback HTTP, "
+        "as a client sees it (default); in-process: the app called through TestClient",
     )
     parser.add_argument(
         "--keep-database",
@@ -86,15 +96,65 @@ def throwaway_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
 
 
 @contextmanager
-def running_app(database_url: str) -> Iterator[tuple[FastAPI, TestClient]]:
-    """The app as production builds it, called through TestClient: routing, validation,
-    auth, serialisation and middleware all run on every call."""
+def running_app(
+    database_url: str, transport: str = "server"
+) -> Iterator[tuple[FastAPI, httpx.Client]]:
+    """An HTTP client of the app, and an in-process app on the same database for the
+    script's own set-up (its session factory and engine).
+
+    transport "server" starts `ordersync serve` as a separate process, so the client and the
+    server do not share an interpreter (nor its GIL), as in production; "in-process" calls
+    the app through TestClient. Either way routing, validation, auth, serialisation and
+    middleware run on every call."""
     app = create_app(Settings(database_url=database_url, log_level="WARNING"))
     try:
-        with TestClient(app) as client:
-            yield app, client
+        if transport == "in-process":
+            with TestClient(app) as client:
+                yield app, client
+        else:
+            with (
+                _server_process(database_url) as base_url,
+                httpx.Client(base_url=base_url, timeout=60) as client,
+            ):
+                yield app, client
     finally:
         app.state.engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _server_process(database_url: str) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "ORDERSYNC_DATABASE_URL": database_url, "ORDERSYNC_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise SystemExit(f"the server did not start:\n{error}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def time_calls(

@@ -4,7 +4,8 @@
 Fills a throwaway PostgreSQL database with 100,000 commercial orders spread over 50
 accounts (2,000 each, created over the past year, ~40% validated, ~20% from an operation),
 then measures GET /v2/shop/commercial-orders?size=20&page=<0..50>&sort=<each sort> for one
-account's user, through the whole HTTP stack (the app called in-process by TestClient),
+account's user, through the whole HTTP stack (by default the real `ordersync serve`
+process over loopback HTTP; `--transport in-process` uses TestClient),
 and prints p50/p99 per sort against the target p99 <= 20 ms. It then prints
 EXPLAIN (ANALYZE, BUFFERS) of the SQL behind one call with the default sort, so a reader
 can see whether an index serves it.
@@ -198,7 +199,7 @@ def list_params(sort: str | None, page: int) -> dict[str, str | int]:
 
 
 def measure(
-    client: TestClient, headers: dict[str, str], iterations: int, warmup: int
+    client: httpx.Client, headers: dict[str, str], iterations: int, warmup: int
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     expected_total = ORDERS // ACCOUNTS
@@ -242,9 +243,11 @@ def captured_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def explain_default_sort(app: FastAPI, client: TestClient, headers: dict[str, str]) -> None:
+def explain_default_sort(app: FastAPI, headers: dict[str, str]) -> None:
+    """Capture the statements of one list call made in-process (so this interpreter sees
+    them, whatever the transport measured), then EXPLAIN each."""
     engine: Engine = app.state.engine
-    with captured_statements(engine) as statements:
+    with captured_statements(engine) as statements, TestClient(app) as client:
         response = client.get(
             "/v2/shop/commercial-orders", params=list_params(None, LAST_PAGE), headers=headers
         )
@@ -271,7 +274,7 @@ def main() -> None:
     started = time.perf_counter()
     with throwaway_database(args.database_url, keep=args.keep_database) as url:
         print_machine(url)
-        with running_app(url) as (app, client):
+        with running_app(url, args.transport) as (app, client):
             load_bundle(UnitOfWork(app.state.session_factory), accounts_bundle(ACCOUNTS))
             fill_started = time.perf_counter()
             fill_orders(app.state.engine, ORDERS)
@@ -286,7 +289,7 @@ def main() -> None:
             print()
             print_table(["sort", "n", "p50 ms", "p99 ms", "target ms", "result"], rows)
             print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the default sort, page {LAST_PAGE}:")
-            explain_default_sort(app, client, headers)
+            explain_default_sort(app, headers)
     print(f"\nTotal run time {time.perf_counter() - started:.0f} s")
 
 

@@ -2,7 +2,8 @@
 """Synchronise and update-lines latency on PostgreSQL (issue 2).
 
 On a throwaway PostgreSQL database holding the test catalog (tests/bundle.py), through
-the whole HTTP stack (the app called in-process by TestClient), it measures:
+the whole HTTP stack (by default the real `ordersync serve` process, called over loopback
+HTTP; `--transport in-process` calls the app through TestClient), it measures:
 
 - PUT /v1/shop/commercial-orders/{ref}/sync on orders of 10, 200 and 1,000 lines,
   (a) when nothing changed (204), and (b) when every line was repriced: the net price of
@@ -41,7 +42,6 @@ from _common import (
     verdict,
 )
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from tests.bundle import KEY_1, catalog_bundle
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -76,7 +76,7 @@ def expect(response: httpx.Response, status: int) -> None:
         )
 
 
-def order_with_lines(client: TestClient, count: int) -> str:
+def order_with_lines(client: httpx.Client, count: int) -> str:
     """A draft order of ACC-1 holding OP-0001.. at quantity 1 (500 updates per request)."""
     response = client.post("/v2/shop/commercial-orders", json={}, headers=HEADERS)
     expect(response, 201)
@@ -90,7 +90,7 @@ def order_with_lines(client: TestClient, count: int) -> str:
     return reference
 
 
-def put_lines(client: TestClient, reference: str, lines: list[dict[str, Any]]) -> httpx.Response:
+def put_lines(client: httpx.Client, reference: str, lines: list[dict[str, Any]]) -> httpx.Response:
     response = client.put(
         f"/v2/shop/commercial-orders/{reference}/lines",
         json={"updateOrderCommercialLines": lines},
@@ -100,7 +100,7 @@ def put_lines(client: TestClient, reference: str, lines: list[dict[str, Any]]) -
     return response
 
 
-def sync(client: TestClient, reference: str) -> httpx.Response:
+def sync(client: httpx.Client, reference: str) -> httpx.Response:
     return client.put(f"/v1/shop/commercial-orders/{reference}/sync", headers=HEADERS)
 
 
@@ -120,7 +120,7 @@ class Repricer:
 
 
 def sync_cases(
-    app: FastAPI, client: TestClient, iterations: Callable[[int], int], warmup: int
+    app: FastAPI, client: httpx.Client, iterations: Callable[[int], int], warmup: int
 ) -> list[Case]:
     repricer = Repricer(app)
     unchanged: list[Case] = []
@@ -154,7 +154,7 @@ def sync_cases(
     return unchanged + repriced
 
 
-def update_lines_case(client: TestClient, iterations: int, warmup: int) -> Case:
+def update_lines_case(client: httpx.Client, iterations: int, warmup: int) -> Case:
     reference = order_with_lines(client, LINES_ORDER_SIZE)
 
     def call(i: int) -> httpx.Response:
@@ -197,7 +197,7 @@ def main() -> None:
     started = time.perf_counter()
     with throwaway_database(args.database_url, keep=args.keep_database) as url:
         print_machine(url)
-        with running_app(url) as (app, client):
+        with running_app(url, args.transport) as (app, client):
             load_bundle(UnitOfWork(app.state.session_factory), catalog_bundle())
             cases = sync_cases(app, client, iterations, args.warmup)
             cases.append(update_lines_case(client, iterations(LINES_ORDER_SIZE), args.warmup))
