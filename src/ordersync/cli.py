@@ -71,7 +71,7 @@ def load(
 @app.command("bundle-schema")
 def bundle_schema() -> None:
     """Print the JSON Schema of the data bundle (docs/data-bundle.schema.json)."""
-    from ordersync.services.bundle_schema import DataBundle
+    from ordersync.domain.bundle import DataBundle
 
     typer.echo(
         json.dumps(

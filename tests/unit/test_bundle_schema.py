@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from ordersync.domain.access import ClientType
+from ordersync.domain.bundle import DataBundle, PricingMode
 from ordersync.domain.catalog import OperationStatus, Status
 from ordersync.domain.orders import CheckoutType
-from ordersync.services.bundle_schema import DataBundle, PricingMode
 from tests.spec_example import SPEC_EXAMPLE
 
 # The SPEC §6 example, verbatim.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ordersync.services.bundle_schema import DataBundle
+from ordersync.domain.bundle import DataBundle
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "data-bundle.schema.json"
 

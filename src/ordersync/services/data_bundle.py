@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ordersync.adapters.db.catalog_writer import upsert_catalog
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller, ClientType
+from ordersync.domain.bundle import BundleOrder, DataBundle
 from ordersync.domain.catalog import CustomFieldEntity
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
 from ordersync.domain.orders import CommercialOrder, SourceType
 from ordersync.rules.line_updates import Catalog, LineType, LineUpdate, apply_line_updates
-from ordersync.services.bundle_loader import upsert_catalog
-from ordersync.services.bundle_schema import BundleOrder, DataBundle
 from ordersync.services.order_context import (
     CustomFieldBook,
     CustomFieldIdType,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ordersync.adapters.db.catalog_writer import upsert_catalog
 from ordersync.adapters.db.tables import (
     account_stores,
     accounts,
@@ -31,9 +32,8 @@ from ordersync.adapters.db.tables import (
     variants,
 )
 from ordersync.domain.api_keys import hash_api_key
+from ordersync.domain.bundle import DataBundle
 from ordersync.domain.errors import ErrorCode, Unprocessable
-from ordersync.services.bundle_loader import upsert_catalog
-from ordersync.services.bundle_schema import DataBundle
 from tests.spec_example import SPEC_EXAMPLE
 
 DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "data" / "demo-bundle.json"
