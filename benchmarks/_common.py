@@ -11,8 +11,6 @@ import argparse
 import math
 import os
 import platform
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -35,6 +33,7 @@ from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from tests.server_process import served  # noqa: E402
 
 from ordersync.adapters.db.migrate import upgrade  # noqa: E402
 from ordersync.api.app import create_app  # noqa: E402
@@ -113,48 +112,14 @@ def running_app(
                 yield app, client
         else:
             with (
-                _server_process(database_url) as base_url,
+                served(
+                    {"ORDERSYNC_DATABASE_URL": database_url, "ORDERSYNC_LOG_LEVEL": "WARNING"}
+                ) as base_url,
                 httpx.Client(base_url=base_url, timeout=60) as client,
             ):
                 yield app, client
     finally:
         app.state.engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _server_process(database_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "ORDERSYNC_DATABASE_URL": database_url, "ORDERSYNC_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"the server did not start:\n{error}")
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def time_calls(

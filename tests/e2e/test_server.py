@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.server_process import ServerDidNotStart, served
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_BUNDLE = ROOT / "data" / "demo-bundle.json"
 BUYER = {"dj-client": "ACCOUNT", "dj-api-key": "demo-key-buildco"}
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -45,31 +39,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for args in (("migrate",), ("load", str(DEMO_BUNDLE))):
         done = _cli(*args, env=env)
         assert done.returncode == 0, done.stdout + done.stderr
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not start:\n{output}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        with served({"ORDERSYNC_DATABASE_URL": f"sqlite:///{db}"}) as base:
+            yield base
+    except ServerDidNotStart as exc:
+        pytest.fail(f"server did not start:\n{exc}")
 
 
 def test_a_buyer_builds_synchronises_and_places_an_order_over_http(server: str) -> None:

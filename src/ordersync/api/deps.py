@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller, ClientType
 from ordersync.domain.errors import ErrorCode, PreconditionFailed
+from ordersync.domain.paging import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    PageRequest,
+    SortKey,
+    parse_sort,
+)
 from ordersync.services.access import AccessHeaders, require, resolve_caller
 
 
@@ -81,3 +88,24 @@ IfMatch = Annotated[int | None, Depends(if_match)]
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
+
+
+def paging(fields: tuple[str, ...], default: tuple[SortKey, ...]) -> Callable[..., PageRequest]:
+    """The `page`, `size` and `sort` query parameters of a list, as one PageRequest; `fields`
+    are the sortable ones (the route's description lists them)."""
+
+    def dependency(
+        page: Annotated[int, Query(ge=0, le=1_000_000, description="From 0")] = 0,
+        size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        sort: Annotated[list[str] | None, SORT_QUERY] = None,
+    ) -> PageRequest:
+        return PageRequest(page, size, parse_sort(sort or (), fields, default))
+
+    return dependency
+
+
+SORT_QUERY = Query(
+    description="field:direction (asc or desc), repeated or comma-separated; an entry naming "
+    "an unknown field or direction is ignored",
+    examples=["createdAt:desc"],
+)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from ordersync.api import examples
-from ordersync.api.deps import IfMatch, OperatorCaller, UowFactoryDep, set_etag
+from ordersync.api.deps import IfMatch, OperatorCaller, UowFactoryDep, paging, set_etag
 from ordersync.api.schemas import (
     ErrorOut,
     LogisticOrderOut,
@@ -19,10 +19,7 @@ from ordersync.api.schemas import (
 )
 from ordersync.domain.listing import LogisticOrderFilter
 from ordersync.domain.paging import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     PageRequest,
-    parse_sort,
     split_values,
 )
 from ordersync.rules.logistic_orders import LogisticOrderPatch, parse_status
@@ -34,6 +31,7 @@ from ordersync.services.logistic_orders import (
 )
 
 router = APIRouter(tags=["operator"])
+PAGING = paging(LOGISTIC_ORDER_SORT_FIELDS, DEFAULT_LOGISTIC_ORDER_SORT)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or unknown API key"},
@@ -79,10 +77,13 @@ def get_any_commercial_order(
     response_model=LogisticOrderPageOut,
     responses={**_ERRORS, 200: examples.answer(examples.LOGISTIC_ORDER_PAGE)},
     summary="List logistic orders of every account",
+    description="Sortable fields: createdAt, updatedAt, reference, status; default "
+    "createdAt:desc then reference:asc.",
 )
 def list_logistic_orders(
     caller: OperatorCaller,
     uow_factory: UowFactoryDep,
+    page_request: Annotated[PageRequest, Depends(PAGING)],
     status: Annotated[
         list[str] | None,
         Query(
@@ -95,27 +96,12 @@ def list_logistic_orders(
     account: Annotated[str | None, Query(description="Account external id")] = None,
     created_from: Annotated[datetime | None, Query(alias="createdFrom")] = None,
     created_to: Annotated[datetime | None, Query(alias="createdTo")] = None,
-    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    sort: Annotated[
-        list[str] | None,
-        Query(
-            description=(
-                "field:direction; fields createdAt, updatedAt, reference, status; unknown entries "
-                "are ignored"
-            ),
-            examples=["createdAt:desc"],
-        ),
-    ] = None,
 ) -> LogisticOrderPageOut:
     statuses = tuple(parse_status(v) for v in split_values(status))
-    request = PageRequest(
-        page, size, parse_sort(sort or (), LOGISTIC_ORDER_SORT_FIELDS, DEFAULT_LOGISTIC_ORDER_SORT)
-    )
     result = logistic_orders.list_logistic_orders(
         uow_factory(),
         LogisticOrderFilter(statuses, supplier, account, created_from, created_to),
-        request,
+        page_request,
     )
     return LogisticOrderPageOut.of(result, LogisticOrderSummaryOut.of)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from ordersync.adapters.db.order_repository import OrderIdType
 from ordersync.api import examples
-from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, set_etag
+from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, paging, set_etag
 from ordersync.api.schemas import (
     CreatedOut,
     CreateOrderIn,
@@ -23,10 +23,7 @@ from ordersync.api.schemas import (
 )
 from ordersync.domain.orders import SourceType
 from ordersync.domain.paging import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     PageRequest,
-    parse_sort,
     split_values,
 )
 from ordersync.rules.line_updates import MAX_LINES_PER_ORDER
@@ -39,6 +36,7 @@ from ordersync.services.order_listing import (
 )
 
 router = APIRouter(tags=["shop"])
+PAGING = paging(ORDER_SORT_FIELDS, DEFAULT_ORDER_SORT)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
@@ -98,10 +96,13 @@ def create_commercial_order(
     response_model=OrderPageOut,
     responses={**_ERRORS, 200: examples.answer(examples.ORDER_PAGE)},
     summary="List the account's commercial orders (headers, no lines)",
+    description="Sortable fields: createdAt, updatedAt, validatedAt, reference, sourceType, "
+    "sourceId; default createdAt:desc then reference:asc; nulls last.",
 )
 def list_commercial_orders(
     caller: AccountCaller,
     uow_factory: UowFactoryDep,
+    page_request: Annotated[PageRequest, Depends(PAGING)],
     customer_account_ids: Annotated[
         list[str] | None,
         Query(
@@ -113,22 +114,7 @@ def list_commercial_orders(
     is_validated: Annotated[bool | None, Query(alias="isValidated")] = None,
     source_types: Annotated[list[Literal["OPERATION"]] | None, Query(alias="sourceTypes")] = None,
     source_ids: Annotated[list[str] | None, Query(alias="sourceIds")] = None,
-    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    sort: Annotated[
-        list[str] | None,
-        Query(
-            description=(
-                "field:direction, repeated or comma-separated; fields createdAt, updatedAt, "
-                "validatedAt, reference, sourceType, sourceId; unknown entries are ignored"
-            ),
-            examples=["createdAt:desc"],
-        ),
-    ] = None,
 ) -> OrderPageOut:
-    request = PageRequest(
-        page, size, parse_sort(sort or (), ORDER_SORT_FIELDS, DEFAULT_ORDER_SORT)
-    )
     result = list_orders(
         uow_factory(),
         caller,
@@ -138,7 +124,7 @@ def list_commercial_orders(
             split_values(source_types),
             split_values(source_ids),
         ),
-        request,
+        page_request,
     )
     return OrderPageOut.of(result, OrderHeaderOut.of)
 
