@@ -44,6 +44,7 @@ unit: install
 
 bench: install
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/list.py
 
 clean:
 	rm -rf $(VENV) ordersync.db ordersync.db-wal ordersync.db-shm
