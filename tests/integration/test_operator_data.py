@@ -126,6 +126,38 @@ def test_bundle_orders_are_created_once(client: TestClient) -> None:
     )
 
 
+def test_a_bundle_order_whose_user_is_not_of_its_account_is_refused(client: TestClient) -> None:
+    bundle = {
+        "orders": [
+            {
+                "externalId": "ORD-OPS-WRONG-USER",
+                "account": "ACC-1",
+                "user": "U-2",
+                "lines": [{"offerPrice": "OP-TIER", "quantity": 2}],
+            }
+        ]
+    }
+    body = assert_error(post_bundle(client, bundle), 422, "BUNDLE_INVALID")
+    assert body["errors"][0]["field"] == "orders[0].user"
+    assert count(client, "SELECT count(*) FROM commercial_orders") == 0
+
+
+def test_a_bundle_order_with_no_orderable_line_is_bundle_invalid(client: TestClient) -> None:
+    bundle = {
+        "orders": [
+            {
+                "externalId": "ORD-OPS-NOSTOCK",
+                "account": "ACC-1",
+                "user": "U-1",
+                "lines": [{"offerPrice": "OP-NOSTOCK", "quantity": 2}],
+            }
+        ]
+    }
+    body = assert_error(post_bundle(client, bundle), 422, "BUNDLE_INVALID")
+    assert body["errors"][0]["field"] == "orders[0].lines"
+    assert count(client, "SELECT count(*) FROM commercial_orders") == 0
+
+
 def test_an_offer_of_an_unknown_supplier_is_422_and_nothing_is_written(
     client: TestClient,
 ) -> None:

@@ -147,7 +147,18 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
         ]
         ctx = buyer_context(uow, caller, order, catalog.offer_prices.values(), now)
         if updates:
-            apply_line_updates(order, updates, LineType.OFFER_PRICE, catalog, ctx)
+            try:
+                apply_line_updates(order, updates, LineType.OFFER_PRICE, catalog, ctx)
+            except Unprocessable as exc:
+                raise Unprocessable(
+                    ErrorCode.BUNDLE_INVALID,
+                    f"Order {spec.external_id}: {exc.message}",
+                    [
+                        FieldError(ErrorCode.BUNDLE_INVALID, f"orders[{i}].lines", e.message)
+                        for e in exc.errors
+                    ]
+                    or [FieldError(ErrorCode.BUNDLE_INVALID, f"orders[{i}].lines", exc.message)],
+                ) from None
         if spec.placed:
             order.place(now)
         uow.orders.add(order)
@@ -173,6 +184,18 @@ def _caller_for(uow: UnitOfWork, spec: BundleOrder, i: int) -> Caller:
     if missing or account is None or user is None or store is None:
         raise Unprocessable(
             ErrorCode.BUNDLE_INVALID, "An order refers to unknown entities.", missing
+        )
+    if not uow.access.user_acts_for(user.id, account.id):
+        raise Unprocessable(
+            ErrorCode.BUNDLE_INVALID,
+            "An order's user is not of its account.",
+            [
+                FieldError(
+                    ErrorCode.BUNDLE_INVALID,
+                    f"orders[{i}].user",
+                    f"User {spec.user} does not act for account {spec.account}.",
+                )
+            ],
         )
     store_view_id = view.id if view else uow.access.first_store_view(store.id)
     return Caller(

@@ -103,6 +103,16 @@ class AccessRepository:
         ).first()
         return None if row is None else Ref(row.id, row.external_id)
 
+    def user_acts_for(self, user_id: int, account_id: int) -> bool:
+        return (
+            self.session.scalar(
+                select(user_accounts.c.user_id).where(
+                    user_accounts.c.user_id == user_id, user_accounts.c.account_id == account_id
+                )
+            )
+            is not None
+        )
+
     def user(self, external_id: str) -> Ref | None:
         row = self.session.execute(
             select(users.c.id, users.c.external_id).where(users.c.external_id == external_id)
