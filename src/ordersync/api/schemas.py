@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from ordersync.domain.listing import LogisticOrderRow
-from ordersync.domain.money import minor_units, round_money
+from ordersync.domain.money import minor_units, money_str, round_money
 from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
 from ordersync.domain.paging import Page
 from ordersync.domain.warnings import OrderWarning
@@ -146,10 +146,6 @@ class CreatedOut(Body):
     reference: str
 
 
-def money(amount: Decimal, currency: str) -> str:
-    return str(round_money(amount, currency))
-
-
 def unit_price(amount: Decimal, currency: str) -> str:
     """Minor units, or up to 4 decimals when the price is finer than that."""
     rounded = round_money(amount, currency)
@@ -197,10 +193,10 @@ class LineOut(Body):
             net_unit_price=unit_price(line.net_unit_price, currency),
             gross_unit_price=unit_price(line.gross_unit_price, currency),
             tax_rate=format(line.tax_rate.normalize(), "f"),
-            tax_amount=money(line.tax_amount, currency),
-            total_net=money(line.total_net, currency),
-            total_tax=money(line.tax_amount, currency),
-            total_gross=money(line.total_gross, currency),
+            tax_amount=money_str(line.tax_amount, currency),
+            total_net=money_str(line.total_net, currency),
+            total_tax=money_str(line.tax_amount, currency),
+            total_gross=money_str(line.total_gross, currency),
             variant_name=line.variant_name,
             variant_description=line.variant_description,
             classification_external_id=line.classification_external_id,
@@ -220,9 +216,9 @@ def _logistic_order_fields(lo: LogisticOrder | LogisticOrderRow, currency: str) 
         supplier_external_id=lo.supplier_external_id,
         status=lo.status.value,
         shipping_address=lo.shipping_address,
-        total_net=money(lo.total_net, currency),
-        total_tax=money(lo.total_tax, currency),
-        total_gross=money(lo.total_gross, currency),
+        total_net=money_str(lo.total_net, currency),
+        total_tax=money_str(lo.total_tax, currency),
+        total_gross=money_str(lo.total_gross, currency),
         created_at=lo.created_at,
         updated_at=lo.updated_at,
     )
@@ -300,9 +296,9 @@ class OrderHeaderOut(Body):
             source_id=order.source_id,
             is_full=order.is_full,
             currency=c,
-            total_net=money(order.total_net, c),
-            total_tax=money(order.total_tax, c),
-            total_gross=money(order.total_gross, c),
+            total_net=money_str(order.total_net, c),
+            total_tax=money_str(order.total_tax, c),
+            total_gross=money_str(order.total_gross, c),
             product_count=order.product_count,
             line_count=order.line_count,
             custom_fields=dict(order.custom_fields),

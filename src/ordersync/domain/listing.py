@@ -36,7 +36,6 @@ class LogisticOrderRow:
     reference: str
     external_id: str | None
     commercial_order_reference: str
-    commercial_order_version: int
     account_id: int
     account_external_id: str
     supplier_id: int

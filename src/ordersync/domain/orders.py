@@ -253,9 +253,6 @@ class CommercialOrder:
             lo.status is LogisticOrderStatus.DRAFT_ORDER for lo in self.logistic_orders
         )
 
-    def line_for_offer_price(self, offer_price_id: int) -> OrderLine | None:
-        return next((ln for ln in self.lines if ln.offer_price_id == offer_price_id), None)
-
     def logistic_order_for(self, supplier_id: int) -> LogisticOrder | None:
         return next((lo for lo in self.logistic_orders if lo.supplier_id == supplier_id), None)
 

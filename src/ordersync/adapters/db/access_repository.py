@@ -118,14 +118,3 @@ class AccessRepository:
             select(users.c.id, users.c.external_id).where(users.c.external_id == external_id)
         ).first()
         return None if row is None else Ref(row.id, row.external_id)
-
-    def external_ids(self, table_name: str, ids: set[int]) -> dict[int, str]:
-        """External ids of a few related rows (accounts, stores, store views, users), for
-        answers that show both ids."""
-        table = {t.name: t for t in (accounts, stores, store_views, users)}[table_name]
-        if not ids:
-            return {}
-        rows = self.session.execute(
-            select(table.c.id, table.c.external_id).where(table.c.id.in_(ids))
-        )
-        return {r.id: r.external_id for r in rows}

@@ -115,7 +115,6 @@ def logistic_order_page(
         select(
             logistic_orders,
             co.reference.label("co_reference"),
-            co.version.label("co_version"),
             co.account_id,
             co.currency,
             accounts.c.external_id.label("account_external_id"),
@@ -147,7 +146,6 @@ def logistic_order_page(
             reference=m["reference"],
             external_id=m["external_id"],
             commercial_order_reference=m["co_reference"],
-            commercial_order_version=m["co_version"],
             account_id=m["account_id"],
             account_external_id=m["account_external_id"],
             supplier_id=m["supplier_id"],
