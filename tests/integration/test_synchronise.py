@@ -154,40 +154,28 @@ def _assert_blocked_and_untouched(
     assert lines_by_offer(after)["OP-SYNC"]["netUnitPrice"] == "3.00"
 
 
-def test_an_inactive_supplier_blocks_the_whole_synchronisation(
-    client: TestClient, catalog: Catalog
+BLOCKING_CHANGES = {
+    "supplier inactive": (lambda c: c.supplier("SUP-B", "INACTIVE"), "SUPPLIER_INACTIVE"),
+    "out of stock": (lambda c: c.offer("OFR-SYNC-B", stock=0), "OUT_OF_STOCK"),
+    "no longer open to the account": (
+        lambda c: c.offer("OFR-SYNC-B", accounts=["ACC-2"]),
+        "LINE_NOT_ELIGIBLE",
+    ),
+}
+
+
+@pytest.mark.parametrize("cause", list(BLOCKING_CHANGES))
+def test_a_blocking_cause_on_one_line_blocks_the_whole_synchronisation(
+    client: TestClient, catalog: Catalog, cause: str
 ) -> None:
+    change, code = BLOCKING_CHANGES[cause]
     reference = order_with(
         client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
     )
     before = get_order(client, reference)
     catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
-    catalog.supplier("SUP-B", "INACTIVE")
-    _assert_blocked_and_untouched(client, reference, before, ("OP-SYNC-B", "SUPPLIER_INACTIVE"))
-
-
-def test_an_offer_out_of_stock_blocks_the_whole_synchronisation(
-    client: TestClient, catalog: Catalog
-) -> None:
-    reference = order_with(
-        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
-    )
-    before = get_order(client, reference)
-    catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
-    catalog.offer("OFR-SYNC-B", stock=0)
-    _assert_blocked_and_untouched(client, reference, before, ("OP-SYNC-B", "OUT_OF_STOCK"))
-
-
-def test_an_offer_no_longer_open_to_the_account_blocks_the_synchronisation(
-    client: TestClient, catalog: Catalog
-) -> None:
-    reference = order_with(
-        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-SYNC-B", "quantity": 5}]
-    )
-    before = get_order(client, reference)
-    catalog.offer("OFR-SYNC", tiers=tiers("3.50", "4.50"))
-    catalog.offer("OFR-SYNC-B", accounts=["ACC-2"])
-    _assert_blocked_and_untouched(client, reference, before, ("OP-SYNC-B", "LINE_NOT_ELIGIBLE"))
+    change(catalog)
+    _assert_blocked_and_untouched(client, reference, before, ("OP-SYNC-B", code))
 
 
 def test_a_blocked_synchronisation_leaves_the_catalog_free_to_recover(
