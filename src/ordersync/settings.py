@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,10 +14,31 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./ordersync.db"
     host: str = "127.0.0.1"
     port: int = 8000
-    max_body_bytes: int = 1_048_576
-    max_bundle_bytes: int = 67_108_864
     log_json: bool = False
     log_level: str = "INFO"
+
+    # --- request limits (README "Limits") -------------------------------------------------
+    max_body_bytes: int = Field(1_048_576, ge=1)
+    max_bundle_bytes: int = Field(67_108_864, ge=1)
+    # A bundle up to this size loads on a request thread; a larger one in a child process,
+    # so its parsing neither holds the serving process's GIL nor keeps its memory.
+    bundle_inline_bytes: int = Field(1_048_576, ge=0)
+    max_header_bytes: int = Field(32_768, ge=1_024)  # request line + every header, 431 above
+    max_headers: int = Field(100, ge=8)  # header fields per request, 431 above
+    header_timeout_s: float = Field(10.0, gt=0)  # to receive the request line and headers
+    body_timeout_s: float = Field(60.0, gt=0)  # to receive the whole body, 408 after
+    keep_alive_timeout_s: int = Field(5, ge=1)
+    limit_concurrency: int | None = Field(1_000, ge=1)  # connections per process, 503 above
+
+    # --- server processes -------------------------------------------------------------------
+    workers: int | None = Field(None, ge=1)  # None: CPU count on PostgreSQL, 1 on SQLite
+
+    # --- database pool (per process) ------------------------------------------------------
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
+    db_pool_timeout_s: float = Field(5.0, gt=0)  # waiting for a pooled connection, 503 after
+    db_connect_timeout_s: int = Field(5, ge=1)  # opening a PostgreSQL connection
+    db_retry_after_s: int = Field(5, ge=1)  # Retry-After of a 503 DATABASE_UNAVAILABLE
 
 
 @lru_cache

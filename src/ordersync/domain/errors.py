@@ -15,10 +15,16 @@ class ErrorCode(StrEnum):
     STORE_VIEW_FORBIDDEN = "STORE_VIEW_FORBIDDEN"
     ACCOUNT_FORBIDDEN = "ACCOUNT_FORBIDDEN"
     FEATURE_DISABLED = "FEATURE_DISABLED"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    DUPLICATE_HEADER = "DUPLICATE_HEADER"
     # request shape
     MALFORMED_JSON = "MALFORMED_JSON"
     INVALID_REQUEST = "INVALID_REQUEST"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    TEXT_INVALID = "TEXT_INVALID"
+    NUMBER_NOT_FINITE = "NUMBER_NOT_FINITE"
+    HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     # orders
@@ -35,6 +41,7 @@ class ErrorCode(StrEnum):
     LINE_NOT_ON_ORDER = "LINE_NOT_ON_ORDER"
     ORDER_EMPTY = "ORDER_EMPTY"
     ORDER_NOT_IN_SYNC = "ORDER_NOT_IN_SYNC"
+    AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
     OPERATION_NOT_FOUND = "OPERATION_NOT_FOUND"
     OPERATION_NOT_AVAILABLE = "OPERATION_NOT_AVAILABLE"
     # custom fields
@@ -50,6 +57,12 @@ class ErrorCode(StrEnum):
     EXTERNAL_ID_TAKEN = "EXTERNAL_ID_TAKEN"
     # data bundle
     BUNDLE_INVALID = "BUNDLE_INVALID"
+    # outside systems and infrastructure
+    PRICING_UNAVAILABLE = "PRICING_UNAVAILABLE"
+    CPQ_UNAVAILABLE = "CPQ_UNAVAILABLE"
+    CPQ_DISABLED = "CPQ_DISABLED"
+    SYNC_IN_PROGRESS = "SYNC_IN_PROGRESS"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -71,6 +84,10 @@ class OrdersyncError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+
+class BadRequest(OrdersyncError):
+    status = 400
 
 
 class Unauthorized(OrdersyncError):
@@ -99,3 +116,16 @@ class PayloadTooLarge(OrdersyncError):
 
 class Unprocessable(OrdersyncError):
     status = 422
+
+
+class BadGateway(OrdersyncError):
+    """An outside system (pricing, CPQ) failed, timed out or answered nonsense."""
+
+    status = 502
+
+
+class ServiceUnavailable(OrdersyncError):
+    """A dependency of ours (the database) cannot serve now; `retry_after` seconds is a hint."""
+
+    status = 503
+    retry_after: int = 5
