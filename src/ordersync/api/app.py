@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ordersync import __version__
-from ordersync.adapters.db.engine import make_engine, make_session_factory
+from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
 from ordersync.adapters.db.mappers import start_mappers
 from ordersync.api.errors import install_error_handlers
 from ordersync.api.middleware import RequestLimits, RequestLog
-from ordersync.api.routers import operator, shop
+from ordersync.api.routers import health, operator, shop
 from ordersync.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -39,16 +39,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     start_mappers()
-    engine = make_engine(settings.database_url)
+    engine = engine_from_settings(settings)
     app = FastAPI(
         title="ordersync", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = make_session_factory(engine, settings.db_retry_after_s)
     install_error_handlers(app)
     app.include_router(shop.router)
     app.include_router(operator.router)
+    app.include_router(health.router)
     app.add_middleware(
         RequestLimits,
         max_bytes=settings.max_body_bytes,

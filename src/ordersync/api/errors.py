@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ordersync.domain.errors import ErrorCode, FieldError, OrdersyncError
+from ordersync.domain.errors import ErrorCode, FieldError, OrdersyncError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,10 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OrdersyncError)
-    return error_response(exc.status, exc.code, exc.message, exc.errors)
+    response = error_response(exc.status, exc.code, exc.message, exc.errors)
+    if isinstance(exc, ServiceUnavailable):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _HTTP_CODES = {

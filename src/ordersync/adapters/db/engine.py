@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from ordersync.settings import Settings
+
+# The settings' field defaults (no environment read): the pool of an engine built from a
+# bare URL (CLI, migrations, benchmarks).
+DEFAULTS = Settings.model_construct()
+RETRY_AFTER_KEY = "retry_after_s"  # in Session.info
 
 
 def normalise_url(url: str) -> str:
@@ -17,7 +24,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def engine_from_settings(settings: Settings) -> Engine:
+    """The serving process's engine: at most `db_pool_size + db_max_overflow` connections,
+    a request waits `db_pool_timeout_s` for a free one (then the unit of work answers 503),
+    and a PostgreSQL connection takes at most `db_connect_timeout_s` to open."""
+    return make_engine(settings.database_url, **_pool_options(settings, settings.database_url))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`; `kwargs` go to `create_engine`. PostgreSQL connections are
+    checked before use, and the pool is the default settings' unless `kwargs` say otherwise."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(
@@ -25,10 +41,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _serialise_sqlite_writers(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 30)
-    kwargs.setdefault("pool_pre_ping", True)
+    for key, value in _pool_options(DEFAULTS, url).items():
+        kwargs.setdefault(key, value)
     return create_engine(url, **kwargs)
+
+
+def _pool_options(settings: Settings, url: str) -> dict[str, Any]:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        # An in-memory database keeps one connection per thread: no pool to size.
+        return _queue_pool(settings) if _is_sqlite_file(parsed) else {}
+    return {
+        **_queue_pool(settings),
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": settings.db_connect_timeout_s},
+    }
+
+
+def _queue_pool(settings: Settings) -> dict[str, Any]:
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    """What SQLAlchemy's SQLite dialect gives a QueuePool (a file), as opposed to the
+    per-thread pool of an in-memory database."""
+    return url.database not in (None, "", ":memory:") and url.query.get("mode") != "memory"
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:
@@ -50,5 +91,14 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(
+    engine: Engine, retry_after_s: int = DEFAULTS.db_retry_after_s
+) -> sessionmaker[Session]:
+    """Sessions for units of work; `retry_after_s` is the hint their 503 DATABASE_UNAVAILABLE
+    gives (every unit of work built on this factory reads it from `Session.info`)."""
+    return sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        info={RETRY_AFTER_KEY: retry_after_s},
+    )

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from types import TracebackType
 
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from ordersync.adapters.db.access_repository import AccessRepository
 from ordersync.adapters.db.catalog_repository import CatalogRepository
+from ordersync.adapters.db.engine import RETRY_AFTER_KEY
+from ordersync.adapters.db.errors import is_unavailable
 from ordersync.adapters.db.order_repository import OrderRepository
+from ordersync.domain.errors import ErrorCode, ServiceUnavailable
+
+log = structlog.get_logger(__name__)
 
 
 class UnitOfWork:
@@ -35,9 +41,34 @@ class UnitOfWork:
     ) -> None:
         # Closing ends the transaction (rolling back anything not committed) without expiring
         # the loaded objects, so a read use case can return them.
-        if exc_type is not None:
-            self.session.rollback()
-        self.session.close()
+        try:
+            if exc_type is not None:
+                self.session.rollback()
+        except Exception as rollback_failure:
+            # The connection can die under the rollback too: still a 503, not a 500.
+            self._raise_if_unavailable(rollback_failure)
+            raise
+        finally:
+            self.session.close()
+        if exc is not None:
+            self._raise_if_unavailable(exc)
+
+    def _raise_if_unavailable(self, exc: BaseException) -> None:
+        """A failure meaning the database cannot serve now (pool exhausted, server down or
+        unreachable, SQLite file locked) becomes the domain's DATABASE_UNAVAILABLE."""
+        if not is_unavailable(exc):
+            return
+        cause = getattr(exc, "orig", None) or exc
+        log.warning(
+            "database_unavailable",
+            error=type(cause).__name__,
+            detail=str(cause).split("\n", 1)[0],
+        )
+        error = ServiceUnavailable(
+            ErrorCode.DATABASE_UNAVAILABLE, "The database cannot serve requests now; retry later."
+        )
+        error.retry_after = self.session.info.get(RETRY_AFTER_KEY, error.retry_after)
+        raise error from exc
 
     def commit(self) -> None:
         self.session.commit()
