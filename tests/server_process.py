@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,12 +27,15 @@ class ServerDidNotStart(RuntimeError):
 
 
 @contextmanager
-def served(env: dict[str, str], *, ready_within: float = 30) -> Iterator[str]:
+def served(
+    env: dict[str, str], *, ready_within: float = 30, args: Sequence[str] = ()
+) -> Iterator[str]:
     """The base URL of a server that answers /openapi.json; stopped on exit. If it does not
-    come up in time, it is stopped first and its output is in the error."""
+    come up in time, it is stopped first and its output is in the error. `args` are added to
+    the `serve` command line."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port), *args],
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -86,21 +86,24 @@ def bundle_schema() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Server processes (default: ORDERSYNC_WORKERS, else one per CPU on "
+            "PostgreSQL and one on SQLite)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (uvicorn)."""
-    import uvicorn
-
-    from ordersync.api.app import create_app
-    from ordersync.log_config import configure_logging
+    from ordersync.api import server
 
     settings = get_settings()
-    configure_logging(settings.log_json, settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
+    server.serve(
+        settings,
+        host=host if host is not None else settings.host,
+        port=port if port is not None else settings.port,
+        workers=workers,
     )
 
 
