@@ -33,19 +33,11 @@ def load(
     ],
 ) -> None:
     """Load a data bundle idempotently (upsert by externalId)."""
-    from ordersync.adapters.db.engine import make_engine, make_session_factory
-    from ordersync.adapters.db.mappers import start_mappers
-    from ordersync.adapters.db.unit_of_work import UnitOfWork
+    from ordersync.bootstrap import unit_of_work_factory
     from ordersync.domain.errors import OrdersyncError
-    from ordersync.services.data_bundle import load_bundle
+    from ordersync.services.data_bundle import load_validated_bundle, parse_bundle
 
-    try:
-        raw = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        console.print(f"[red]{file} is not a JSON document:[/] {exc}")
-        raise typer.Exit(2) from exc
-    start_mappers()
-    engine = make_engine(get_settings().database_url)
+    uow_factory, engine = unit_of_work_factory(get_settings())
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -58,13 +50,16 @@ def load(
             progress.update(task, advance=1, description=f"{name}: {count}")
 
         try:
-            counts = load_bundle(UnitOfWork(make_session_factory(engine)), raw, progress=step)
+            # A UTF-8 byte-order mark is tolerated, as in CSV files.
+            bundle = parse_bundle(file.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+            counts = load_validated_bundle(uow_factory(), bundle, progress=step)
         except OrdersyncError as exc:
             console.print(f"[red]{exc.message}[/]")
             for error in exc.errors[:20]:
                 console.print(f"  {error.field}: {error.message}")
             raise typer.Exit(1) from exc
-    engine.dispose()
+        finally:
+            engine.dispose()
     console.print("[green]Loaded[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from ordersync import __version__
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
 from ordersync.adapters.db.mappers import start_mappers
+from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.errors import install_error_handlers
-from ordersync.api.middleware import RequestLimits, RequestLog
+from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
 from ordersync.api.routers import health, operator, shop
 from ordersync.settings import Settings, get_settings
 
@@ -50,10 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(shop.router)
     app.include_router(operator.router)
     app.include_router(health.router)
+    # Added innermost first: a request meets RequestLog, CatchUnexpected, RequestChecks,
+    # then Authenticate, before any route reads its body.
+    app.add_middleware(Authenticate, uow_factory=lambda: UnitOfWork(app.state.session_factory))
     app.add_middleware(
-        RequestLimits,
+        RequestChecks,
         max_bytes=settings.max_body_bytes,
         overrides={"/v1/operator/data": settings.max_bundle_bytes},
     )
+    app.add_middleware(CatchUnexpected)
     app.add_middleware(RequestLog)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller, ClientType
-from ordersync.domain.errors import ErrorCode, PreconditionFailed
+from ordersync.domain.errors import BadRequest, ErrorCode, FieldError, Unauthorized
 from ordersync.domain.paging import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -18,7 +19,7 @@ from ordersync.domain.paging import (
     SortKey,
     parse_sort,
 )
-from ordersync.services.access import AccessHeaders, require, resolve_caller
+from ordersync.services.access import require
 
 
 def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
@@ -29,33 +30,40 @@ def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
 UowFactoryDep = Annotated[Callable[[], UnitOfWork], Depends(get_uow_factory)]
 
 
-def access_headers(
+def _documented_access_headers(
     dj_client: Annotated[
-        str | None, Header(alias="dj-client", description=("ACCOUNT, OPERATOR or SUPPLIER"))
+        str | None, Header(alias="dj-client", description="ACCOUNT, OPERATOR or SUPPLIER")
     ] = None,
     dj_api_key: Annotated[str | None, Header(alias="dj-api-key")] = None,
     dj_store: Annotated[
         str | None,
-        Header(alias="dj-store", description=("Store external id; the default store when absent")),
+        Header(alias="dj-store", description="Store external id; the default store when absent"),
     ] = None,
     dj_store_view: Annotated[str | None, Header(alias="dj-store-view")] = None,
     customer_account_id: Annotated[
         str | None,
         Header(
             alias="customer-account-id",
-            description=("Account external id, for users of several accounts"),
+            description="Account external id, for users of several accounts",
         ),
     ] = None,
-) -> AccessHeaders:
-    return AccessHeaders(dj_client, dj_api_key, dj_store, dj_store_view, customer_account_id)
+) -> None:
+    """Only documents the access headers in OpenAPI: the Authenticate middleware reads them
+    (before any body) and leaves the caller in the request state."""
 
 
 def _caller(client_type: ClientType) -> Callable[..., Caller]:
     def dependency(
-        uow_factory: UowFactoryDep,
-        headers: Annotated[AccessHeaders, Depends(access_headers)],
+        request: Request, _headers: Annotated[None, Depends(_documented_access_headers)]
     ) -> Caller:
-        return require(resolve_caller(uow_factory(), headers), client_type)
+        # The Authenticate middleware resolved the caller before the body was read.
+        caller: Caller | None = getattr(request.state, "caller", None)
+        if caller is None:
+            raise Unauthorized(
+                ErrorCode.AUTHENTICATION_REQUIRED,
+                "The dj-client and dj-api-key headers are required.",
+            )
+        return require(caller, client_type)
 
     return dependency
 
@@ -63,27 +71,50 @@ def _caller(client_type: ClientType) -> Callable[..., Caller]:
 AccountCaller = Annotated[Caller, Depends(_caller(ClientType.ACCOUNT))]
 OperatorCaller = Annotated[Caller, Depends(_caller(ClientType.OPERATOR))]
 
+# RFC 9110 entity tags: `"opaque"` or `W/"opaque"`, comma-separated. Ours are `"<version>"`.
+_ENTITY_TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e\x80-\U0010ffff]*)"\s*(?:,|$)')
+_VERSION = re.compile(r"[0-9]{1,10}")
+
+
+def parse_if_match(value: str) -> frozenset[int] | None:
+    """The versions an If-Match header names; None for `*` (any). A weak tag counts as its
+    version (a proxy may have weakened our strong ETag). Tags that are not versions of ours
+    name nothing, so the write fails with 412; a header that is not a list of entity tags is
+    a 400."""
+    if value.strip() == "*":
+        return None
+    tags: list[str] = []
+    position = 0
+    while position < len(value):
+        match = _ENTITY_TAG.match(value, position)
+        if match is None or match.end() == position:
+            raise BadRequest(
+                ErrorCode.INVALID_REQUEST,
+                f'If-Match {value[:64]!r} is not a list of entity tags such as "3".',
+                [FieldError(ErrorCode.INVALID_REQUEST, "If-Match", 'Expected "<version>".')],
+            )
+        tags.append(match.group(1))
+        position = match.end()
+    if not tags:
+        raise BadRequest(ErrorCode.INVALID_REQUEST, "If-Match is empty.")
+    return frozenset(int(tag) for tag in tags if _VERSION.fullmatch(tag))
+
 
 def if_match(
     value: Annotated[
         str | None,
         Header(
             alias="If-Match",
-            description=("The order version (its ETag); a write on another version answers 412"),
+            description=(
+                'The order version as its ETag ("3"); a write on another version answers 412'
+            ),
         ),
     ] = None,
-) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise PreconditionFailed(
-            ErrorCode.VERSION_MISMATCH, f"If-Match {value!r} is not a version of this order."
-        )
-    return int(raw)
+) -> frozenset[int] | None:
+    return None if value is None else parse_if_match(value)
 
 
-IfMatch = Annotated[int | None, Depends(if_match)]
+IfMatch = Annotated[frozenset[int] | None, Depends(if_match)]
 
 
 def set_etag(response: Response, version: int) -> None:

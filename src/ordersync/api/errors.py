@@ -88,13 +88,9 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", path=request.url.path)
-    return error_response(500, ErrorCode.INTERNAL_ERROR, "Unexpected server error.")
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OrdersyncError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Anything else is a bug: the CatchUnexpected middleware answers 500 and keeps the
+    # connection (an Exception handler here would let the server drop it).

@@ -1,29 +1,72 @@
-"""ASGI middleware: request limits, and a request id bound into every log line.
+"""ASGI middleware, outermost first: request log, last-resort 500, request checks,
+authentication.
 
 Plain ASGI (not BaseHTTPMiddleware), so an HTTPException raised while the body is read
-reaches FastAPI's handler as it is.
+reaches FastAPI's handler as it is, and so that a request can be refused before any of its
+body is read.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import anyio.to_thread
+import orjson
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.errors import error_body
-from ordersync.domain.errors import ErrorCode
+from ordersync.domain.access import ClientType
+from ordersync.domain.errors import (
+    BadRequest,
+    ErrorCode,
+    FieldError,
+    OrdersyncError,
+    Unprocessable,
+)
+from ordersync.domain.text import bytes_problem
+from ordersync.services.access import AccessHeaders, require, resolve_caller
 
 log = structlog.get_logger("ordersync.http")
 
+# The headers this API reads. Each may appear once: with two `dj-api-key`, which one
+# authenticates would be a guess.
+READ_HEADERS = (
+    b"dj-client",
+    b"dj-api-key",
+    b"dj-store",
+    b"dj-store-view",
+    b"customer-account-id",
+    b"if-match",
+    b"idempotency-key",
+    b"x-request-id",
+)
+# Which client type each area of the API serves; the caller is resolved (and refused)
+# before the route reads any body.
+CLIENT_TYPE_BY_PREFIX = (
+    ("/v1/shop/", ClientType.ACCOUNT),
+    ("/v2/shop/", ClientType.ACCOUNT),
+    ("/v1/operator/", ClientType.OPERATOR),
+)
+_REQUEST_ID = re.compile(rb"[!-~]{1,64}")
 
-async def _send_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(status, code, message)).encode()
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    errors: list[FieldError] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = orjson.dumps(error_body(status, code, message, errors))
     await send(
         {
             "type": "http.response.start",
@@ -31,16 +74,126 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestLimits:
-    """413 for a body over the limit, whether or not the client sent Content-Length (nothing
-    past the limit is read into memory); 422 for a NUL character in the path or query, which
-    no identifier holds and PostgreSQL text cannot store."""
+async def send_domain_error(send: Send, exc: OrdersyncError) -> None:
+    retry_after = getattr(exc, "retry_after", None) if exc.status == 503 else None
+    extra = [(b"retry-after", str(retry_after).encode())] if retry_after else []
+    await send_error(send, exc.status, exc.code, exc.message, exc.errors, extra)
+
+
+class RequestLog:
+    """Takes X-Request-ID from the client (visible ASCII, at most 64 characters) or makes
+    one, echoes it, binds it into the log context, and logs one line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"")
+        request_id = given.decode() if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.clear_contextvars()
+
+
+class CatchUnexpected:
+    """A bug answers 500 in the common error body and keeps the connection: an exception
+    that left the app would make the server drop the keep-alive connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled_error", path=scope.get("path"))
+            if started:
+                raise  # half an answer is out: only closing the connection can say so
+            await send_error(send, 500, ErrorCode.INTERNAL_ERROR, "Unexpected server error.")
+
+
+def header_problems(headers: list[tuple[bytes, bytes]]) -> OrdersyncError | None:
+    """400 for a header this API reads given twice; 422 for one that is not UTF-8 text."""
+    seen: set[bytes] = set()
+    for name, value in headers:
+        if name not in READ_HEADERS:
+            continue
+        if name in seen:
+            return BadRequest(
+                ErrorCode.DUPLICATE_HEADER,
+                f"The {name.decode()} header is given more than once.",
+                [FieldError(ErrorCode.DUPLICATE_HEADER, name.decode(), "Send it once.")],
+            )
+        seen.add(name)
+        problem = bytes_problem(value)
+        if problem:
+            return _text_error(name.decode(), f"The {name.decode()} header {problem}.")
+    return None
+
+
+def url_problem(scope: Scope) -> OrdersyncError | None:
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+    for part, raw in (("path", raw_path), ("query", scope.get("query_string", b""))):
+        problem = bytes_problem(unquote_to_bytes(raw.replace(b"+", b" ")))
+        if problem:
+            return _text_error(part, f"The URL {part} {problem}.")
+    return None
+
+
+def _text_error(field: str, message: str) -> OrdersyncError:
+    return Unprocessable(
+        ErrorCode.INVALID_REQUEST, message, [FieldError(ErrorCode.TEXT_INVALID, field, message)]
+    )
+
+
+class RequestChecks:
+    """Refuses, before routing: a URL or a read header that is not valid UTF-8 text (422), a
+    read header given twice (400), and a body over the limit (413) whether or not the client
+    sent Content-Length (nothing past the limit is read into memory)."""
 
     def __init__(
         self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
@@ -53,19 +206,15 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw_path = scope.get("raw_path") or scope.get("path", "").encode()
-        if b"\x00" in unquote_to_bytes(raw_path) + unquote_to_bytes(
-            scope.get("query_string", b"")
-        ):
-            await _send_error(
-                send, 422, ErrorCode.INVALID_REQUEST, "NUL characters are not allowed in the URL."
-            )
+        headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+        refusal = url_problem(scope) or header_problems(headers)
+        if refusal is not None:
+            await send_domain_error(send, refusal)
             return
         limit = self.overrides.get(scope.get("path", ""), self.max_bytes)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
+        declared = dict(headers).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_error(
+            await send_error(
                 send, 413, ErrorCode.PAYLOAD_TOO_LARGE, f"The body exceeds {limit} bytes."
             )
             return
@@ -85,40 +234,37 @@ class RequestLimits:
         await self.app(scope, limited_receive, send)
 
 
-class RequestLog:
-    """Takes X-Request-ID from the client or makes one, echoes it, binds it into the log
-    context, and logs one line per request."""
+def client_type_for(path: str) -> ClientType | None:
+    return next((ct for prefix, ct in CLIENT_TYPE_BY_PREFIX if path.startswith(prefix)), None)
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class Authenticate:
+    """Resolves the caller from the dj-* headers before anything reads the body: a missing
+    or unknown key (401) or the wrong client type for the area (403) costs the server no
+    body at all. The caller is left in the request state for the routes."""
+
+    def __init__(self, app: ASGIApp, uow_factory: Callable[[], UnitOfWork]) -> None:
         self.app = app
+        self.uow_factory = uow_factory
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        client_type = client_type_for(scope.get("path", "")) if scope["type"] == "http" else None
+        if client_type is None:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message_headers: list[Any] = list(message.get("headers", []))
-                message_headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = message_headers
-            await send(message)
-
+        access = AccessHeaders(*(_text(headers.get(name)) for name in READ_HEADERS[:5]))
         try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            log.info(
-                "request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 2),
+            caller = await anyio.to_thread.run_sync(
+                lambda: require(resolve_caller(self.uow_factory(), access), client_type)
             )
-            structlog.contextvars.clear_contextvars()
+        except OrdersyncError as exc:
+            await send_domain_error(send, exc)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+def _text(value: bytes | None) -> Any:
+    # RequestChecks has refused what is not UTF-8 already.
+    return None if value is None else value.decode()

@@ -22,3 +22,4 @@ class Caller:
     account_id: int | None  # effective account (ACCOUNT users only)
     account_ids: tuple[int, ...] = ()  # every account the user may act for
     supplier_id: int | None = None
+    account_active: bool = True  # an INACTIVE account's orders are read-only

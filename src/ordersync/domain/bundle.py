@@ -33,6 +33,7 @@ from ordersync.domain.catalog import (
     OperationType,
     Status,
 )
+from ordersync.domain.money import MAX_TAX_RATE, MAX_UNIT_PRICE
 from ordersync.domain.orders import CheckoutType
 
 
@@ -58,12 +59,17 @@ ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-# Precision and scale mirror the MONEY and RATE columns, so PostgreSQL never rounds silently.
+# Four decimals as in the MONEY and RATE columns (PostgreSQL never rounds silently); the
+# bounds keep every total the rules compute inside those columns (domain/money.py).
 Money = Annotated[
-    Decimal, BeforeValidator(_number_as_text), Field(ge=0, max_digits=18, decimal_places=4)
+    Decimal,
+    BeforeValidator(_number_as_text),
+    Field(ge=0, le=MAX_UNIT_PRICE, decimal_places=4, allow_inf_nan=False),
 ]
 Rate = Annotated[
-    Decimal, BeforeValidator(_number_as_text), Field(ge=0, max_digits=9, decimal_places=4)
+    Decimal,
+    BeforeValidator(_number_as_text),
+    Field(ge=0, le=MAX_TAX_RATE, decimal_places=4, allow_inf_nan=False),
 ]
 Quantity = Annotated[int, Field(ge=0, le=2**31 - 1)]  # the columns are 32-bit integers
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

@@ -86,6 +86,11 @@ class OrdersyncError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
+    def __reduce__(self) -> tuple[type[OrdersyncError], tuple[ErrorCode, str, list[FieldError]]]:
+        # Rebuilt from its fields (Exception's default pickles `args`, which a dataclass
+        # leaves empty): errors raised in a child process reach the parent whole.
+        return (type(self), (self.code, self.message, self.errors))
+
 
 class BadRequest(OrdersyncError):
     status = 400

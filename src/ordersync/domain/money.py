@@ -9,6 +9,14 @@ _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "TND
 
 ZERO = Decimal("0")
 
+# Limits that keep every amount inside the NUMERIC(18,4) columns (14 integer digits) on
+# PostgreSQL and SQLite alike. Unit prices and rates are bounded where they enter (bundle,
+# pricing and CPQ answers, CSV cells); every total - line, logistic order, order - is
+# bounded by the order's gross total, since no amount is negative.
+MAX_UNIT_PRICE = Decimal("999999999.9999")  # under a billion per unit
+MAX_TAX_RATE = Decimal("100")  # a percentage of the net total
+MAX_AMOUNT = Decimal("999999999999.99")  # under a trillion for any total
+
 
 def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)

@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from ordersync.domain.catalog import OfferPrice
-from ordersync.domain.money import ZERO, round_money
+from ordersync.domain.errors import ErrorCode, Unprocessable
+from ordersync.domain.money import MAX_AMOUNT, ZERO, round_money
 from ordersync.domain.statuses import LogisticOrderStatus
 
 
@@ -297,13 +298,21 @@ class CommercialOrder:
         self.updated_at = now
 
     def recompute_totals(self, now: datetime) -> None:
-        """Totals of every logistic order and of the order; marks the order as changed."""
+        """Totals of every logistic order and of the order; marks the order as changed.
+        Refuses (422 AMOUNT_TOO_LARGE) an order whose gross total passes MAX_AMOUNT: every
+        other amount of the order is smaller, so they all fit their columns."""
         for lo in self.logistic_orders:
             lo.recompute_totals(now)
         lines = self.lines
         self.total_net = sum((lo.total_net for lo in self.logistic_orders), ZERO)
         self.total_tax = sum((lo.total_tax for lo in self.logistic_orders), ZERO)
         self.total_gross = self.total_net + self.total_tax
+        if self.total_gross > MAX_AMOUNT:
+            raise Unprocessable(
+                ErrorCode.AMOUNT_TOO_LARGE,
+                f"The order's total would be {self.total_gross} {self.currency}; at most "
+                f"{MAX_AMOUNT} per order.",
+            )
         self.line_count = len(lines)
         self.product_count = sum(ln.quantity for ln in lines)
         self.updated_at = now

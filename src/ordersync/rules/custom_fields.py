@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -22,6 +23,8 @@ def value_problem(definition: CustomField, value: Any) -> str | None:
         return None if isinstance(value, bool) else "expects a boolean"
     if kind is CustomFieldType.NUMBER:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            return "expects a finite number"
         return None if ok else "expects a number"
     if not isinstance(value, str):
         return "expects a string"

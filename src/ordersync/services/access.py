@@ -76,6 +76,7 @@ def resolve_caller(uow: UnitOfWork, headers: AccessHeaders) -> Caller:
             account_id,
             user.account_ids,
             user.supplier_id,
+            account_active=account_id not in user.inactive_account_ids,
         )
 
 
@@ -88,3 +89,12 @@ def require(caller: Caller, client_type: ClientType) -> Caller:
     if client_type is ClientType.ACCOUNT and caller.account_id is None:
         raise Forbidden(ErrorCode.ACCOUNT_FORBIDDEN, "The user has no customer account.")
     return caller
+
+
+def ensure_can_write(caller: Caller) -> None:
+    """An INACTIVE account's orders can be read but not written (SPEC §2)."""
+    if not caller.account_active:
+        raise Forbidden(
+            ErrorCode.ACCOUNT_INACTIVE,
+            "The account is inactive: its orders can be read but not changed.",
+        )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
 
-from ordersync.adapters.db.catalog_writer import upsert_catalog
+from ordersync.adapters.db.catalog_writer import bump_catalog_version, upsert_catalog
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller, ClientType
 from ordersync.domain.bundle import BundleOrder, DataBundle
 from ordersync.domain.catalog import CustomFieldEntity
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
 from ordersync.domain.orders import CommercialOrder, SourceType
+from ordersync.domain.text import InvalidJson, InvalidText, first_value_problem, parse_json
 from ordersync.rules.line_updates import Catalog, LineType, LineUpdate, apply_line_updates
 from ordersync.services.order_context import (
     CustomFieldBook,
@@ -32,53 +33,68 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> dict[str, int]:
-    """Validate the bundle, upsert every entity by externalId and create the orders it lists
-    that do not exist yet, in one transaction: a bad bundle changes nothing."""
-    nul = next(_paths_with_nul(raw, ""), None)
-    if nul is not None:
-        raise Unprocessable(
-            ErrorCode.BUNDLE_INVALID,
-            "The data bundle holds a NUL character.",
-            [
-                FieldError(
-                    ErrorCode.BUNDLE_INVALID, nul or "bundle", "NUL characters are not allowed."
-                )
-            ],
+def _invalid(message: str, errors: list[FieldError]) -> Unprocessable:
+    return Unprocessable(ErrorCode.BUNDLE_INVALID, message, errors)
+
+
+def parse_bundle(data: bytes) -> DataBundle:
+    """The bundle document checked whole: JSON, text and numbers (domain/text.py), then its
+    shape. The parsed JSON is dropped as soon as the models hold it."""
+    try:
+        return validate_bundle(parse_json(data))
+    except InvalidJson as exc:
+        raise _invalid(
+            "The data bundle is not a JSON document.",
+            [FieldError(ErrorCode.MALFORMED_JSON, "bundle", str(exc))],
+        ) from None
+    except InvalidText as exc:
+        problem = exc.problem
+        code = ErrorCode.NUMBER_NOT_FINITE if problem.not_finite else ErrorCode.TEXT_INVALID
+        raise _invalid(
+            "The data bundle holds text or numbers that cannot be stored.",
+            [FieldError(code, problem.where, f"{problem.where} {problem.problem}.")],
+        ) from None
+
+
+def validate_bundle(raw: Any) -> DataBundle:
+    """Parsed JSON values as a DataBundle, or 422 BUNDLE_INVALID naming each problem."""
+    problem = first_value_problem(raw)
+    if problem is not None:
+        code = ErrorCode.NUMBER_NOT_FINITE if problem.not_finite else ErrorCode.TEXT_INVALID
+        raise _invalid(
+            "The data bundle holds text or numbers that cannot be stored.",
+            [FieldError(code, problem.where or "bundle", f"{problem.where} {problem.problem}.")],
         )
     try:
-        bundle = DataBundle.model_validate(raw)
+        return DataBundle.model_validate(raw)
     except ValidationError as exc:
         errors = [
             FieldError(ErrorCode.BUNDLE_INVALID, _field(tuple(e["loc"])), e["msg"])
             for e in exc.errors()[:100]
         ]
-        raise Unprocessable(
-            ErrorCode.BUNDLE_INVALID, "The data bundle is not valid.", errors
-        ) from None
+        raise _invalid("The data bundle is not valid.", errors) from None
+
+
+def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> dict[str, int]:
+    """Validate the bundle (parsed JSON values), upsert every entity by externalId and create
+    the orders it lists that do not exist yet, in one transaction: a bad bundle changes
+    nothing."""
+    return load_validated_bundle(uow, validate_bundle(raw), progress)
+
+
+def load_validated_bundle(
+    uow: UnitOfWork, bundle: DataBundle, progress: Progress | None = None
+) -> dict[str, int]:
+    """One transaction that starts by bumping the catalog version: that locks out every
+    other load until it commits, so two loads of the same new external ids never race."""
     with uow:
+        bump_catalog_version(uow.session.connection())
         counts = upsert_catalog(uow.session.connection(), bundle, progress)
         counts["orders"] = _load_orders(uow, bundle.orders)
         if progress:
             progress("orders", counts["orders"])
         uow.commit()
     return counts
-
-
-def _paths_with_nul(value: Any, path: str) -> Iterator[str]:
-    """Where the document holds a NUL character (in a key or a string), which no text column
-    of PostgreSQL can store."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            yield path
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in str(key):
-                yield path
-            yield from _paths_with_nul(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _paths_with_nul(item, f"{path}[{i}]")
 
 
 def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:

@@ -41,7 +41,7 @@ def patch_logistic_order(
     reference: str,
     patch: LogisticOrderPatch,
     *,
-    if_match: int | None = None,
+    if_match: frozenset[int] | None = None,
     attempts: int = 8,
 ) -> PatchResult:
     """Status forward only, externalId once, shipping address where the status table allows;

@@ -45,6 +45,7 @@ from ordersync.rules.synchronise import (
     plan_synchronisation,
     standard_quote,
 )
+from ordersync.services.access import ensure_can_write
 from ordersync.services.order_context import (
     CustomFieldBook,
     CustomFieldIdType,
@@ -82,7 +83,7 @@ def new_reference() -> str:
     return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
 
 
-def with_retries(attempts: int, if_match: int | None, work: Callable[[], T]) -> T:
+def with_retries(attempts: int, if_match: frozenset[int] | None, work: Callable[[], T]) -> T:
     """Re-run a write that lost an optimistic-lock race; with If-Match the client asked for
     that exact version, so a lost race is a 412 instead."""
     for attempt in range(attempts):
@@ -100,17 +101,20 @@ def with_retries(attempts: int, if_match: int | None, work: Callable[[], T]) -> 
     )
 
 
-def check_version(order: CommercialOrder, if_match: int | None) -> None:
-    if if_match is not None and order.version != if_match:
+def check_version(order: CommercialOrder, if_match: frozenset[int] | None) -> None:
+    """If-Match names the versions the client wrote against (None: any)."""
+    if if_match is not None and order.version not in if_match:
+        asked = ", ".join(str(v) for v in sorted(if_match)) or "no version of this order"
         raise PreconditionFailed(
             ErrorCode.VERSION_MISMATCH,
-            f"If-Match asks for version {if_match}; the order is at version {order.version}.",
+            f"If-Match asks for {asked}; the order is at version {order.version}.",
         )
 
 
 def _editable_draft(
-    uow: UnitOfWork, caller: Caller, reference: str, if_match: int | None
+    uow: UnitOfWork, caller: Caller, reference: str, if_match: frozenset[int] | None
 ) -> CommercialOrder:
+    ensure_can_write(caller)
     order = uow.orders.get(
         reference, account_id=caller.account_id, store_id=caller.store_id, for_update=True
     )
@@ -156,6 +160,7 @@ def create_order(uow: UnitOfWork, caller: Caller, new: NewOrder) -> CommercialOr
     """A draft order-based-checkout order; a FULL operation order starts with every
     eligible operation line at its recommended quantity."""
     assert caller.account_id is not None and caller.store_id is not None
+    ensure_can_write(caller)
     with uow:
         settings = uow.catalog.settings()
         book = CustomFieldBook(uow.catalog.custom_fields())
@@ -235,7 +240,7 @@ def update_lines(
     reference: str,
     request: LineUpdateRequest,
     *,
-    if_match: int | None = None,
+    if_match: frozenset[int] | None = None,
     attempts: int = 8,
 ) -> WriteResult:
     """ORDER-150: apply each eligible line update, skip the others with a warning; 422 and
@@ -282,7 +287,7 @@ def remove_lines(
     reference: str,
     offer_price_external_ids: Sequence[str],
     *,
-    if_match: int | None = None,
+    if_match: frozenset[int] | None = None,
     attempts: int = 8,
 ) -> int:
     """Delete lines by offer price external id; an empty logistic order goes with its last
@@ -303,7 +308,7 @@ def synchronise(
     caller: Caller,
     reference: str,
     *,
-    if_match: int | None = None,
+    if_match: frozenset[int] | None = None,
     attempts: int = 8,
 ) -> WriteResult:
     """ORDER-223 in STANDARD mode: reprice and re-check every line from persisted data.
@@ -355,7 +360,7 @@ def place_order(
     caller: Caller,
     reference: str,
     *,
-    if_match: int | None = None,
+    if_match: frozenset[int] | None = None,
     attempts: int = 8,
 ) -> CommercialOrder:
     """Validate a draft: every line must still be exactly right (else 422 listing what a

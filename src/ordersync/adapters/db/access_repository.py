@@ -15,6 +15,7 @@ from ordersync.adapters.db.tables import (
     user_stores,
     users,
 )
+from ordersync.domain.catalog import Status
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class UserRecord:
     account_ids: tuple[int, ...]  # first = default
     store_ids: frozenset[int]
     supplier_id: int | None
+    inactive_account_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,24 +51,25 @@ class AccessRepository:
                 literal("A").label("kind"),
                 user_accounts.c.account_id.label("id"),
                 user_accounts.c.position.label("position"),
-            ).where(user_accounts.c.user_id == m["id"]),
-            select(literal("S"), user_stores.c.store_id, literal(0)).where(
+                accounts.c.status.label("status"),
+            )
+            .join(accounts, accounts.c.id == user_accounts.c.account_id)
+            .where(user_accounts.c.user_id == m["id"]),
+            select(literal("S"), user_stores.c.store_id, literal(0), literal("")).where(
                 user_stores.c.user_id == m["id"]
             ),
         )
         rows = self.session.execute(links).all()
-        account_ids = [
-            r.id
-            for r in sorted((r for r in rows if r.kind == "A"), key=lambda r: (r.position, r.id))
-        ]
+        account_rows = sorted((r for r in rows if r.kind == "A"), key=lambda r: (r.position, r.id))
         store_ids = [r.id for r in rows if r.kind == "S"]
         return UserRecord(
             m["id"],
             m["external_id"],
             m["client_type"],
-            tuple(account_ids),
+            tuple(r.id for r in account_rows),
             frozenset(store_ids),
             m["supplier_id"],
+            frozenset(r.id for r in account_rows if r.status != Status.ACTIVE),
         )
 
     def store(self, external_id: str | None) -> Ref | None:

@@ -17,6 +17,7 @@ from ordersync.adapters.db.catalog_ids import IdCache, Row, replace_links, uniqu
 from ordersync.adapters.db.tables import (
     account_stores,
     accounts,
+    catalog_state,
     catalog_view_variants,
     catalog_views,
     custom_fields,
@@ -61,6 +62,23 @@ def upsert_catalog(
         if progress is not None:
             progress(name, counts[name])
     return counts
+
+
+def bump_catalog_version(conn: Connection) -> int:
+    """The catalog's next version. On PostgreSQL the row stays locked until the load's
+    transaction ends, which makes concurrent loads wait for each other; SQLite already
+    holds its one write lock (BEGIN IMMEDIATE)."""
+    stmt = (
+        update(catalog_state)
+        .where(catalog_state.c.id == 1)
+        .values(version=catalog_state.c.version + 1)
+        .returning(catalog_state.c.version)
+    )
+    version = conn.execute(stmt).scalar()
+    if version is None:  # a database created before the row existed
+        conn.execute(insert(catalog_state).values(id=1, version=1))
+        return 1
+    return int(version)
 
 
 # --- one step per entity type --------------------------------------------------------------

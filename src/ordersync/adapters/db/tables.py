@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Enum,
@@ -56,6 +57,16 @@ tenant_settings = Table(
     Column("cpq_url", String(512)),
     Column("currency", String(3), nullable=False, default="EUR"),
     Column("operations_enabled", Boolean, nullable=False, default=True),
+)
+
+# One row (id 1): the catalog's version. Every data-bundle load bumps it first thing in its
+# transaction, which also serialises concurrent loads (the row stays locked until commit), and
+# caches of catalog data compare against it.
+catalog_state = Table(
+    "catalog_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
 
 stores = Table(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+import anyio.to_thread
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from ordersync.api import examples
+from ordersync.api.bodies import received_body
 from ordersync.api.deps import IfMatch, OperatorCaller, UowFactoryDep, paging, set_etag
+from ordersync.api.routing import OrdersyncRoute
 from ordersync.api.schemas import (
     ErrorOut,
     LogisticOrderOut,
@@ -22,15 +26,16 @@ from ordersync.domain.paging import (
     PageRequest,
     split_values,
 )
+from ordersync.jobs.bundle_load import load_in_child
 from ordersync.rules.logistic_orders import LogisticOrderPatch, parse_status
 from ordersync.services import logistic_orders, operator_orders
-from ordersync.services.data_bundle import load_bundle
+from ordersync.services.data_bundle import load_validated_bundle, parse_bundle
 from ordersync.services.logistic_orders import (
     DEFAULT_LOGISTIC_ORDER_SORT,
     LOGISTIC_ORDER_SORT_FIELDS,
 )
 
-router = APIRouter(tags=["operator"])
+router = APIRouter(tags=["operator"], route_class=OrdersyncRoute)
 PAGING = paging(LOGISTIC_ORDER_SORT_FIELDS, DEFAULT_LOGISTIC_ORDER_SORT)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -45,17 +50,35 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "/v1/operator/data",
     responses={**_ERRORS, 200: examples.answer({"settings": 1, "suppliers": 1, "orders": 0})},
     summary="Load a data bundle (SPEC §6), idempotently by externalId",
+    description="The body is the bundle document (application/json). Bundles larger than "
+    "ORDERSYNC_BUNDLE_INLINE_BYTES are streamed to a temporary file and loaded in a child "
+    "process, so the server keeps serving meanwhile.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": {
+                        "suppliers": [
+                            {"externalId": "SUP-NEW", "name": "New Supplier", "status": "ACTIVE"}
+                        ]
+                    },
+                }
+            },
+        }
+    },
 )
-def load_data_bundle(
-    caller: OperatorCaller,
-    uow_factory: UowFactoryDep,
-    bundle: dict[str, Any] = Body(
-        examples=[
-            {"suppliers": [{"externalId": "SUP-NEW", "name": "New Supplier", "status": "ACTIVE"}]}
-        ]
-    ),
+async def load_data_bundle(
+    request: Request, caller: OperatorCaller, uow_factory: UowFactoryDep
 ) -> dict[str, int]:
-    return load_bundle(uow_factory(), bundle)
+    settings = request.app.state.settings
+    async with received_body(request, settings.bundle_inline_bytes) as body:
+        if isinstance(body, Path):
+            return await load_in_child(settings, body)
+        return await anyio.to_thread.run_sync(
+            lambda: load_validated_bundle(uow_factory(), parse_bundle(body))
+        )
 
 
 @router.get(

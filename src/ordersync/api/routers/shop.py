@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from ordersync.adapters.db.order_repository import OrderIdType
 from ordersync.api import examples
 from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, paging, set_etag
+from ordersync.api.routing import OrdersyncRoute
 from ordersync.api.schemas import (
     CreatedOut,
     CreateOrderIn,
@@ -35,7 +36,7 @@ from ordersync.services.order_listing import (
     list_orders,
 )
 
-router = APIRouter(tags=["shop"])
+router = APIRouter(tags=["shop"], route_class=OrdersyncRoute)
 PAGING = paging(ORDER_SORT_FIELDS, DEFAULT_ORDER_SORT)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
