@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     db_connect_timeout_s: int = Field(5, ge=1)  # opening a PostgreSQL connection
     db_retry_after_s: int = Field(5, ge=1)  # Retry-After of a 503 DATABASE_UNAVAILABLE
 
+    # --- real-time pricing client (SPEC §5.1) ------------------------------------------------
+    pricing_connect_timeout_s: float = Field(0.5, gt=0)
+    pricing_timeout_s: float = Field(2.0, gt=0)  # the whole call, retries included
+    pricing_breaker_failures: int = Field(5, ge=1)  # consecutive failures that open it
+    pricing_breaker_reset_s: float = Field(30.0, gt=0)  # open -> half-open after this
+
+    # --- CPQ client (SPEC §5.2) ----------------------------------------------------------------
+    cpq_connect_timeout_s: float = Field(1.0, gt=0)
+    cpq_timeout_s: float = Field(5.0, gt=0)  # the whole push, retries included
+    cpq_lease_margin_s: float = Field(5.0, ge=0)  # a push lease lasts cpq_timeout_s + this
+
 
 @lru_cache
 def get_settings() -> Settings:
