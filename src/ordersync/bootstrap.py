@@ -4,12 +4,17 @@ API, the command line, the worker and the simulators."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ordersync.adapters.cpq.registry import CpqClients
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
 from ordersync.adapters.db.mappers import start_mappers
 from ordersync.adapters.db.unit_of_work import UnitOfWork
+from ordersync.adapters.pricing.registry import PricingClients
+from ordersync.domain.cpq import CpqGateways
+from ordersync.domain.pricing import PricingGateways
 from ordersync.settings import Settings
 
 
@@ -19,3 +24,21 @@ def unit_of_work_factory(settings: Settings) -> tuple[Callable[[], UnitOfWork], 
     engine = engine_from_settings(settings)
     session_factory = make_session_factory(engine, settings.db_retry_after_s)
     return (lambda: UnitOfWork(session_factory)), engine
+
+
+@dataclass(frozen=True)
+class Gateways:
+    """The outside systems, one client (and circuit breaker) per URL, created lazily."""
+
+    pricing: PricingGateways
+    cpq: CpqGateways
+
+    def close(self) -> None:
+        for registry in (self.pricing, self.cpq):
+            close = getattr(registry, "close", None)
+            if close is not None:
+                close()
+
+
+def gateways(settings: Settings) -> Gateways:
+    return Gateways(PricingClients(settings), CpqClients(settings))

@@ -14,6 +14,7 @@ EXPECTED = {
     ("delete", "/v2/shop/commercial-orders/{reference}/lines"),
     ("put", "/v1/shop/commercial-orders/{reference}/sync"),
     ("put", "/v1/shop/commercial-orders/{reference}/created"),
+    ("post", "/v1/shop/commercial-orders/{reference}/actions/synchronize"),
     ("get", "/v1/operator/commercial-orders/{reference}"),
     ("get", "/v1/operator/logistic-orders"),
     ("patch", "/v1/operator/logistic-orders/{reference}"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ from ordersync.domain.orders import CommercialOrder, SourceType
 from ordersync.domain.warnings import WarningCode
 from ordersync.rules.line_updates import Catalog
 from ordersync.rules.synchronise import (
+    PriceSource,
     PricingUnavailable,
     Quote,
     SyncPlan,
@@ -60,7 +60,7 @@ def plan(
     ctx: BuyerContext | None = None,
     cat: Catalog | None = None,
     custom_fields: dict[str, CustomField] | None = None,
-    price_source: Callable[[OfferPrice, int], Quote] | None = None,
+    price_source: PriceSource | None = None,
 ) -> SyncPlan:
     """Plan with `current` as today's offer prices, all visible."""
     extra = {} if price_source is None else {"price_source": price_source}
@@ -309,7 +309,7 @@ def test_an_operation_maximum_lowers_the_line_of_its_variant() -> None:
 def test_prices_can_come_from_another_price_source() -> None:
     o, a, b = two_line_order()
 
-    def rtp(offer: OfferPrice, quantity: int) -> Quote:
+    def rtp(key: str, offer: OfferPrice, quantity: int) -> Quote:
         return Quote(Decimal("1.00"), Decimal("1.20"), Decimal("20"))
 
     p = plan(o, a, b, price_source=rtp)
@@ -325,7 +325,7 @@ def test_a_price_source_that_cannot_price_blocks_the_line_and_changes_nothing() 
     add_line(current, offer, 10)
     before = order_state(current)
 
-    def unavailable(_offer: OfferPrice, _quantity: int) -> Quote:
+    def unavailable(key: str, offer: OfferPrice, quantity: int) -> Quote:
         raise PricingUnavailable("pricing system down")
 
     plan = plan_synchronisation(

@@ -15,6 +15,7 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.errors import install_error_handlers
 from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
 from ordersync.api.routers import health, operator, shop
+from ordersync.bootstrap import gateways
 from ordersync.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -34,6 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    app.state.gateways.close()
     app.state.engine.dispose()
 
 
@@ -47,6 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine, settings.db_retry_after_s)
+    outside = gateways(settings)
+    app.state.gateways = outside
+    app.state.pricing = outside.pricing
+    app.state.cpq = outside.cpq
     install_error_handlers(app)
     app.include_router(shop.router)
     app.include_router(operator.router)

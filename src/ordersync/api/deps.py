@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller, ClientType
+from ordersync.domain.cpq import CpqGateways
 from ordersync.domain.errors import BadRequest, ErrorCode, FieldError, Unauthorized
 from ordersync.domain.paging import (
     DEFAULT_PAGE_SIZE,
@@ -19,7 +20,9 @@ from ordersync.domain.paging import (
     SortKey,
     parse_sort,
 )
+from ordersync.domain.pricing import PricingGateways
 from ordersync.services.access import require
+from ordersync.settings import Settings
 
 
 def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
@@ -28,6 +31,26 @@ def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
 
 
 UowFactoryDep = Annotated[Callable[[], UnitOfWork], Depends(get_uow_factory)]
+
+
+def get_pricing(request: Request) -> PricingGateways:
+    pricing: PricingGateways = request.app.state.pricing
+    return pricing
+
+
+def get_cpq(request: Request) -> CpqGateways:
+    cpq: CpqGateways = request.app.state.cpq
+    return cpq
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+PricingDep = Annotated[PricingGateways, Depends(get_pricing)]
+CpqDep = Annotated[CpqGateways, Depends(get_cpq)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _documented_access_headers(

@@ -24,6 +24,9 @@ LINE: dict[str, Any] = {
     "classificationExternalId": "CLS-FASTENERS",
     "customFields": {"CF-LINE-NOTE": "Gate 3"},
     "cpqTxnLineNumber": None,
+    "cpqUnitPrice": None,
+    "cpqCharges": None,
+    "syncInfo": None,
 }
 ADDRESS: dict[str, Any] = {
     "externalId": "ADDR-BUILDCO-LYON",
@@ -79,6 +82,36 @@ ORDER: dict[str, Any] = {
     **HEADER,
     "cpq": {"transactionId": None, "syncStatus": None, "lastSyncedAt": None},
     "logisticOrders": [LOGISTIC_ORDER],
+}
+CPQ_SYNCED_ORDER: dict[str, Any] = {
+    **HEADER,
+    "version": 4,
+    "cpq": {
+        "transactionId": "TXN-000001",
+        "syncStatus": "SYNCED",
+        "lastSyncedAt": "2026-11-25T10:06:00Z",
+    },
+    "logisticOrders": [
+        {
+            **LOGISTIC_ORDER,
+            "lines": [
+                {
+                    **LINE,
+                    "cpqTxnLineNumber": "1",
+                    "cpqUnitPrice": "0.38",
+                    "cpqCharges": [
+                        {
+                            "name": "Handling",
+                            "unitPrice": "0.50",
+                            "amount": "60.00",
+                            "priceType": "oneTime",
+                        }
+                    ],
+                    "syncInfo": {"status": "completed", "errorMessage": None},
+                }
+            ],
+        }
+    ],
 }
 ORDER_PAGE: dict[str, Any] = {
     "content": [HEADER],

@@ -178,6 +178,9 @@ class LineOut(Body):
     classification_external_id: str | None
     custom_fields: dict[str, Any]
     cpq_txn_line_number: str | None
+    cpq_unit_price: str | None
+    cpq_charges: list[dict[str, str]] | None
+    sync_info: dict[str, str | None] | None
 
     @classmethod
     def of(cls, line: OrderLine, currency: str) -> LineOut:
@@ -202,6 +205,11 @@ class LineOut(Body):
             classification_external_id=line.classification_external_id,
             custom_fields=dict(line.custom_fields),
             cpq_txn_line_number=line.cpq_txn_line_number,
+            cpq_unit_price=None
+            if line.cpq_unit_price is None
+            else unit_price(line.cpq_unit_price, currency),
+            cpq_charges=line.cpq_charges,
+            sync_info=line.cpq_sync_info,
         )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -35,11 +34,7 @@ from ordersync.domain.catalog import (
 )
 from ordersync.domain.money import MAX_TAX_RATE, MAX_UNIT_PRICE
 from ordersync.domain.orders import CheckoutType
-
-
-class PricingMode(StrEnum):
-    STANDARD = "STANDARD"
-    RTP = "RTP"
+from ordersync.domain.tenant import PricingMode
 
 
 def _number_as_text(value: object) -> object:

@@ -133,3 +133,5 @@ class BuyerContext:
     store_view_id: int | None
     now: datetime
     visible_variant_ids: frozenset[int] = field(default_factory=frozenset)
+    # RTP: availability and stock come from the pricing system's answer, not the catalog.
+    stock_from_pricing: bool = False

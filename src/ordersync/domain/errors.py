@@ -135,3 +135,12 @@ class ServiceUnavailable(OrdersyncError):
 
     status = 503
     retry_after: int = 5
+
+
+class StaleWrite(Exception):
+    """The order changed under this write (its version moved): the unit of work says so when
+    the optimistic lock refuses a commit. Services retry, or answer 409/412."""
+
+
+class DuplicateValue(Exception):
+    """A commit broke a uniqueness rule (another writer took the value first)."""

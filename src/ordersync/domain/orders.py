@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from ordersync.domain.catalog import OfferPrice
+from ordersync.domain.cpq import CpqResult
 from ordersync.domain.errors import ErrorCode, Unprocessable
 from ordersync.domain.money import MAX_AMOUNT, ZERO, round_money
 from ordersync.domain.statuses import LogisticOrderStatus
@@ -24,6 +25,14 @@ class CheckoutType(StrEnum):
 
 class SourceType(StrEnum):
     OPERATION = "OPERATION"
+
+
+class OrderIdType(StrEnum):
+    """How a request names an order: its public reference, its id, or its external id."""
+
+    REFERENCE = "REFERENCE"
+    DJUST_ID = "DJUST_ID"
+    EXTERNAL_ID = "EXTERNAL_ID"
 
 
 class OrderLine:
@@ -47,6 +56,9 @@ class OrderLine:
     classification_external_id: str | None
     custom_fields: dict[str, Any]
     cpq_txn_line_number: str | None
+    cpq_unit_price: Decimal | None
+    cpq_charges: list[dict[str, str]] | None
+    cpq_sync_info: dict[str, str | None] | None
 
     def __init__(
         self,
@@ -80,6 +92,9 @@ class OrderLine:
         self.classification_external_id = classification_external_id
         self.custom_fields = dict(custom_fields or {})
         self.cpq_txn_line_number = None
+        self.cpq_unit_price = None
+        self.cpq_charges = None
+        self.cpq_sync_info = None
 
     def set_amounts(
         self,
@@ -88,10 +103,15 @@ class OrderLine:
         gross_unit_price: Decimal,
         tax_rate: Decimal,
         currency: str,
+        unit_tax: Decimal | None = None,
     ) -> None:
-        """Price the line at its current quantity; tax is a percentage of the net total."""
+        """Price the line at its current quantity. Tax is a percentage of the net total, or,
+        when the pricing system quoted the tax of one unit, that times the quantity."""
         total_net = round_money(net_unit_price * self.quantity, currency)
-        tax_amount = round_money(total_net * tax_rate / 100, currency)
+        tax_amount = round_money(
+            total_net * tax_rate / 100 if unit_tax is None else unit_tax * self.quantity,
+            currency,
+        )
         _assign(
             self,
             net_unit_price=net_unit_price,
@@ -296,6 +316,31 @@ class CommercialOrder:
         self.is_validated = True
         self.validated_at = now
         self.updated_at = now
+
+    def record_cpq_push(self, result: CpqResult, now: datetime, *, outdated: bool) -> None:
+        """Remember what CPQ answered: its transaction, and per line its line number, unit
+        price, charges and sync status. The order's own prices stay as they are. `outdated`:
+        the order changed while the push was in flight, so CPQ holds an older version."""
+        self.cpq_transaction_id = result.transaction_id
+        self.cpq_sync_status = "OUTDATED" if outdated else "SYNCED"
+        self.cpq_last_synced_at = now
+        self.updated_at = now
+        for line in self.lines:
+            pushed = result.lines.get(str(line.id))
+            if pushed is None:
+                continue  # added while the push was in flight
+            line.cpq_txn_line_number = pushed.txn_line_number
+            line.cpq_unit_price = pushed.unit_price
+            line.cpq_charges = [
+                {
+                    "name": c.name,
+                    "unitPrice": str(c.unit_price),
+                    "amount": str(c.amount),
+                    "priceType": c.price_type,
+                }
+                for c in pushed.charges
+            ]
+            line.cpq_sync_info = {"status": pushed.status, "errorMessage": pushed.error_message}
 
     def recompute_totals(self, now: datetime) -> None:
         """Totals of every logistic order and of the order; marks the order as changed.

@@ -8,7 +8,7 @@ hands the quotes over as values.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -60,19 +60,3 @@ class PricingGateways(Protocol):
     """The gateway for a pricing URL (one client and circuit breaker per URL)."""
 
     def __call__(self, url: str) -> PricingGateway: ...
-
-
-@dataclass(frozen=True)
-class QuoteBook:
-    """The quotes of one request, or why there are none."""
-
-    quotes: Mapping[str, LineQuote] = field(default_factory=dict)
-    failure: str | None = None
-
-    def get(self, line_id: str) -> LineQuote:
-        if self.failure is not None:
-            raise PricingUnavailable(self.failure)
-        quote = self.quotes.get(line_id)
-        if quote is None:  # the adapter checks every id came back; a guard, not a path
-            raise PricingUnavailable(f"The pricing system did not price line {line_id}.")
-        return quote

@@ -46,7 +46,8 @@ def offer_price_refusal(
             WarningCode.VARIANT_NOT_VISIBLE,
             f"Variant {offer_price.variant_external_id} is not visible in this store view.",
         )
-    if offer_price.available_quantity is not None and offer_price.available_quantity <= 0:
+    stock = None if ctx.stock_from_pricing else offer_price.available_quantity
+    if stock is not None and stock <= 0:
         return WarningCode.OUT_OF_STOCK, "The offer is out of stock."
     return None
 

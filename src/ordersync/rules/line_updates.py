@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -13,8 +13,15 @@ from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
 from ordersync.domain.orders import CommercialOrder, OrderLine, SourceType
 from ordersync.domain.warnings import OrderWarning, WarningCode
 from ordersync.rules.eligibility import offer_price_refusal, operation_refusal
-from ordersync.rules.pricing import best_offer_price, tier_for
-from ordersync.rules.quantities import QuantityLimits, bound_quantity
+from ordersync.rules.pricing import (
+    PriceSource,
+    PricingNeed,
+    Quote,
+    best_offer_price,
+    price_key,
+    standard_quote,
+)
+from ordersync.rules.quantities import BoundedQuantity, QuantityLimits, bound_quantity
 
 MAX_LINE_UPDATES = 500
 MAX_LINES_PER_ORDER = 1000
@@ -66,23 +73,44 @@ def operation_line_limits(
 ) -> tuple[QuantityLimits, str | None]:
     """Limits of a line, with the operation's constraints when the order comes from an
     operation that contains the variant; the second value says why the operation refuses."""
-    if order.source_type is not SourceType.OPERATION or operation is None:
-        return QuantityLimits.of(offer_price), None
-    op_line = operation.line_for(offer_price.variant_id)
-    if op_line is None:
-        return QuantityLimits.of(offer_price), None
-    return QuantityLimits.of(offer_price, op_line), operation_refusal(operation, ctx)
+    local_stock = not ctx.stock_from_pricing
+    op_line = (
+        operation.line_for(offer_price.variant_id)
+        if order.source_type is SourceType.OPERATION and operation is not None
+        else None
+    )
+    if operation is None or op_line is None:
+        return QuantityLimits.of(offer_price, local_stock=local_stock), None
+    limits = QuantityLimits.of(offer_price, op_line, local_stock=local_stock)
+    return limits, operation_refusal(operation, ctx)
 
 
-def price_line(line: OrderLine, offer_price: OfferPrice, currency: str) -> None:
-    tier = tier_for(offer_price, line.quantity)
+def price_line(
+    line: OrderLine,
+    offer_price: OfferPrice,
+    currency: str,
+    quote: Quote | None = None,
+) -> None:
+    """Set the line's prices from `quote` (default: the stored tier for its quantity) and
+    copy the variant's current description onto it."""
+    quote = quote or standard_quote("", offer_price, line.quantity)
     line.set_amounts(
-        net_unit_price=tier.net_unit_price,
-        gross_unit_price=tier.gross_unit_price,
-        tax_rate=offer_price.tax_rate,
+        net_unit_price=quote.net_unit_price,
+        gross_unit_price=quote.gross_unit_price,
+        tax_rate=quote.tax_rate,
         currency=currency,
+        unit_tax=quote.unit_tax,
     )
     line.describe(offer_price)
+
+
+def within_quoted_stock(
+    bounded: BoundedQuantity, limits: QuantityLimits, quote: Quote
+) -> BoundedQuantity:
+    """The bounded quantity, lowered to the stock the pricing system quoted (if any)."""
+    if quote.available_quantity is None:
+        return bounded
+    return bound_quantity(bounded.quantity, replace(limits, stock=quote.available_quantity))
 
 
 def check_request(updates: Sequence[LineUpdate]) -> None:
@@ -112,7 +140,39 @@ def check_request(updates: Sequence[LineUpdate]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Skip:
+    warning: OrderWarning
+
+
+@dataclass(frozen=True)
+class _Remove:
+    line: OrderLine
+
+
+@dataclass(frozen=True)
+class _Set:
+    """Keep or add the line of `offer_price` at the bounded quantity."""
+
+    offer_price: OfferPrice
+    line: OrderLine | None
+    bounded: BoundedQuantity
+    limits: QuantityLimits
+    custom_fields: Mapping[str, Any] | None
+
+    @property
+    def key(self) -> str:
+        return price_key(self.line, self.offer_price)
+
+
+_Decision = _Skip | _Remove | _Set
+
+
 class _LineUpdater:
+    """Decides each update against the order as it is (no change), then applies the decisions
+    with their prices. Deciding first is what lets a real-time service price every line in
+    play with one call before anything changes."""
+
     def __init__(
         self, order: CommercialOrder, line_type: LineType, catalog: Catalog, ctx: BuyerContext
     ) -> None:
@@ -124,8 +184,8 @@ class _LineUpdater:
         self.by_offer_price = {ln.offer_price_external_id: ln for ln in order.lines}
         self.by_variant = {ln.variant_external_id: ln for ln in order.lines}
 
-    def warn(self, id_: str, code: WarningCode, detail: str) -> None:
-        self.warnings.append(OrderWarning(id_, code, detail, blocked=False))
+    def skip(self, id_: str, code: WarningCode, detail: str) -> _Skip:
+        return _Skip(OrderWarning(id_, code, detail, blocked=False))
 
     def target(self, update: LineUpdate) -> tuple[OfferPrice | None, OrderLine | None]:
         if self.line_type is LineType.OFFER_PRICE:
@@ -148,8 +208,8 @@ class _LineUpdater:
                 candidates.append((offer_price, bounded.quantity))
         return best_offer_price(candidates)
 
-    def apply(self, update: LineUpdate) -> bool:
-        """Apply one update; False (with a warning) when the line was skipped."""
+    def decide(self, update: LineUpdate) -> _Decision:
+        """What one update would do, without doing it."""
         offer_price, line = self.target(update)
         quantity = new_quantity(line.quantity if line else 0, update)
         if quantity > MAX_QUANTITY:
@@ -159,47 +219,70 @@ class _LineUpdater:
             )
         if quantity == 0:
             if line is None:
-                self.warn(
+                return self.skip(
                     update.id,
                     WarningCode.LINE_NOT_ON_ORDER,
                     "The line is not on the order; nothing to remove.",
                 )
-                return False
-            self.order.remove_line(line)
-            return True
+            return _Remove(line)
         refusal = offer_price_refusal(offer_price, self.ctx, self.order.currency)
         if refusal or offer_price is None:
             code, detail = refusal or (WarningCode.OFFER_NOT_FOUND, "No offer.")
             if self.line_type is LineType.VARIANT and offer_price is None and line is None:
                 code, detail = self.variant_refusal(update.id)
             # The line's offer price names the warning; a VARIANT with no line, the variant.
-            self.warn(line.offer_price_external_id if line else update.id, code, detail)
-            return False
+            return self.skip(line.offer_price_external_id if line else update.id, code, detail)
         limits, op_refusal = operation_line_limits(
             self.order, self.catalog.operation, offer_price, self.ctx
         )
         if op_refusal:
-            self.warn(offer_price.external_id, WarningCode.OPERATION_NOT_AVAILABLE, op_refusal)
-            return False
+            return self.skip(
+                offer_price.external_id, WarningCode.OPERATION_NOT_AVAILABLE, op_refusal
+            )
         bounded = bound_quantity(quantity, limits)
         if not bounded.orderable:
-            self.warn(
+            return self.skip(
                 offer_price.external_id,
                 WarningCode.OUT_OF_STOCK,
                 f"Quantity {quantity} cannot be ordered within min "
                 f"{limits.minimum}, max {limits.maximum}, step {limits.step}, "
                 f"stock {limits.stock}.",
             )
+        return _Set(offer_price, line, bounded, limits, update.custom_fields)
+
+    def apply(self, decision: _Decision, price_source: PriceSource) -> bool:
+        """Apply one decision; False (with a warning) when the line was skipped."""
+        if isinstance(decision, _Skip):
+            self.warnings.append(decision.warning)
             return False
-        for code, detail in bounded.adjustments:
-            self.warn(offer_price.external_id, code, detail)
-        if line is None:
-            line = self.add_line(offer_price)
+        if isinstance(decision, _Remove):
+            self.order.remove_line(decision.line)
+            return True
+        offer_price = decision.offer_price
+        quote = price_source(decision.key, offer_price, decision.bounded.quantity)
+        bounded = within_quoted_stock(decision.bounded, decision.limits, quote)
+        if not quote.available or not bounded.orderable:
+            self.warnings.append(
+                OrderWarning(
+                    offer_price.external_id,
+                    WarningCode.OUT_OF_STOCK,
+                    "The pricing system says the offer is not available"
+                    + (f" in quantity {decision.bounded.quantity}." if quote.available else "."),
+                )
+            )
+            return False
+        self.warnings.extend(
+            OrderWarning(offer_price.external_id, code, detail)
+            for code, detail in bounded.adjustments
+        )
+        line = decision.line or self.add_line(offer_price)
         line.quantity = bounded.quantity
-        if update.custom_fields is not None:
-            merged = {**line.custom_fields, **update.custom_fields}
+        if decision.custom_fields is not None:
+            merged = {**line.custom_fields, **decision.custom_fields}
             line.custom_fields = {k: v for k, v in merged.items() if v is not None}
-        price_line(line, offer_price, self.order.currency)
+        # Lowered to the quoted stock, the line keeps the unit prices quoted for the quantity
+        # asked: one call per request, never a second round for the new quantity.
+        price_line(line, offer_price, self.order.currency, quote)
         return True
 
     def variant_refusal(self, variant_external_id: str) -> tuple[WarningCode, str]:
@@ -239,19 +322,40 @@ class _LineUpdater:
         return line
 
 
+def line_update_pricing_needs(
+    order: CommercialOrder,
+    updates: Sequence[LineUpdate],
+    line_type: LineType,
+    catalog: Catalog,
+    ctx: BuyerContext,
+) -> list[PricingNeed]:
+    """The lines an update-lines request would keep or add, at their bounded quantities:
+    what to ask the pricing system, in one call, before applying anything."""
+    check_request(updates)
+    updater = _LineUpdater(order, line_type, catalog, ctx)
+    return [
+        PricingNeed(d.key, d.line, d.offer_price, d.bounded.quantity)
+        for d in (updater.decide(u) for u in updates)
+        if isinstance(d, _Set)
+    ]
+
+
 def apply_line_updates(
     order: CommercialOrder,
     updates: Sequence[LineUpdate],
     line_type: LineType,
     catalog: Catalog,
     ctx: BuyerContext,
+    price_source: PriceSource = standard_quote,
 ) -> list[OrderWarning]:
     """Apply each update that is eligible, skip the others with a warning; raise 422 when
     none could be applied or the order would exceed 1,000 lines. All warnings are
-    non-blocking. The caller commits only if this returns."""
+    non-blocking. The caller commits only if this returns (a PricingUnavailable from the
+    price source also leaves it uncommitted)."""
     check_request(updates)
     updater = _LineUpdater(order, line_type, catalog, ctx)
-    applied = [updater.apply(update) for update in updates]
+    decisions = [updater.decide(update) for update in updates]
+    applied = [updater.apply(decision, price_source) for decision in decisions]
     if updates and not any(applied):
         raise Unprocessable(
             ErrorCode.NO_ELIGIBLE_LINE,

@@ -17,9 +17,14 @@ class QuantityLimits:
 
     @classmethod
     def of(
-        cls, offer_price: OfferPrice, operation_line: OperationLine | None = None
+        cls,
+        offer_price: OfferPrice,
+        operation_line: OperationLine | None = None,
+        *,
+        local_stock: bool = True,
     ) -> QuantityLimits:
-        """The offer price's limits, narrowed by the operation's min/max when one applies."""
+        """The offer price's limits, narrowed by the operation's min/max when one applies;
+        without the stored stock when the pricing system answers for availability."""
         minimum = offer_price.min_order_quantity
         maximum = offer_price.max_order_quantity
         if operation_line is not None:
@@ -31,9 +36,8 @@ class QuantityLimits:
                     if maximum is None
                     else min(maximum, operation_line.max_quantity)
                 )
-        return cls(
-            minimum, maximum, max(offer_price.quantity_step, 1), offer_price.available_quantity
-        )
+        stock = offer_price.available_quantity if local_stock else None
+        return cls(minimum, maximum, max(offer_price.quantity_step, 1), stock)
 
 
 @dataclass(frozen=True)

@@ -6,41 +6,41 @@ exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from ordersync.domain.catalog import BuyerContext, CustomField, CustomFieldEntity, OfferPrice
+from ordersync.domain.money import round_money
 from ordersync.domain.orders import CommercialOrder, OrderLine
+from ordersync.domain.pricing import PricingUnavailable
 from ordersync.domain.warnings import OrderWarning, WarningCode
 from ordersync.rules.custom_fields import stored_value_problems
 from ordersync.rules.eligibility import offer_price_refusal
-from ordersync.rules.line_updates import Catalog, operation_line_limits
-from ordersync.rules.pricing import tier_for
-from ordersync.rules.quantities import bound_quantity
+from ordersync.rules.line_updates import (
+    Catalog,
+    operation_line_limits,
+    price_line,
+    within_quoted_stock,
+)
+from ordersync.rules.pricing import (
+    PriceSource,
+    PricingNeed,
+    Quote,
+    price_key,
+    standard_quote,
+)
+from ordersync.rules.quantities import BoundedQuantity, QuantityLimits, bound_quantity
 
-
-@dataclass(frozen=True)
-class Quote:
-    """Current unit prices of a line at a quantity; STANDARD mode reads them from the
-    offer price's tiers, real-time pricing will supply them from the pricing system."""
-
-    net_unit_price: Decimal
-    gross_unit_price: Decimal
-    tax_rate: Decimal
-
-
-PriceSource = Callable[[OfferPrice, int], Quote]
-
-
-class PricingUnavailable(Exception):
-    """The price source cannot price a line (pricing system down, invalid answer): a
-    blocking warning, never a guess."""
-
-
-def standard_quote(offer_price: OfferPrice, quantity: int) -> Quote:
-    tier = tier_for(offer_price, quantity)
-    return Quote(tier.net_unit_price, tier.gross_unit_price, offer_price.tax_rate)
+__all__ = [
+    "PriceSource",
+    "PricingUnavailable",
+    "Quote",
+    "SyncPlan",
+    "apply_plan",
+    "plan_synchronisation",
+    "standard_quote",
+    "sync_pricing_needs",
+]
 
 
 @dataclass
@@ -67,10 +67,14 @@ class SyncPlan:
         return [w for w in self.warnings if w.blocked] if self.blocked else list(self.warnings)
 
 
-def _differs(line: OrderLine, change: _LineChange) -> bool:
+def _differs(line: OrderLine, change: _LineChange, currency: str) -> bool:
     op, q = change.offer_price, change.quote
     return (
         line.quantity != change.quantity
+        or (
+            q.unit_tax is not None
+            and line.tax_amount != round_money(q.unit_tax * change.quantity, currency)
+        )
         or line.net_unit_price != q.net_unit_price
         or line.gross_unit_price != q.gross_unit_price
         or line.tax_rate != q.tax_rate
@@ -78,6 +82,62 @@ def _differs(line: OrderLine, change: _LineChange) -> bool:
         or line.variant_description != op.variant_description
         or line.classification_external_id != op.classification_external_id
     )
+
+
+@dataclass(frozen=True)
+class _Bounded:
+    line: OrderLine
+    offer_price: OfferPrice
+    limits: QuantityLimits
+    bounded: BoundedQuantity
+
+
+def _check_line(
+    order: CommercialOrder,
+    line: OrderLine,
+    catalog: Catalog,
+    offer_prices_by_id: Mapping[int, OfferPrice],
+    ctx: BuyerContext,
+) -> _Bounded | tuple[WarningCode, str]:
+    """The line's current offer and its quantity bounded by the local rules, or the blocking
+    reason it can no longer be ordered."""
+    offer_price = offer_prices_by_id.get(line.offer_price_id)
+    refusal = offer_price_refusal(offer_price, ctx, order.currency)
+    if refusal or offer_price is None:
+        return refusal or (WarningCode.OFFER_NOT_FOUND, "No offer.")
+    limits, op_refusal = operation_line_limits(order, catalog.operation, offer_price, ctx)
+    if op_refusal:
+        return WarningCode.OPERATION_NOT_AVAILABLE, op_refusal
+    bounded = bound_quantity(line.quantity, limits)
+    if not bounded.orderable:
+        return (
+            WarningCode.OUT_OF_STOCK,
+            f"Quantity {line.quantity} can no longer be ordered (stock {limits.stock}).",
+        )
+    return _Bounded(line, offer_price, limits, bounded)
+
+
+def sync_pricing_needs(
+    order: CommercialOrder,
+    catalog: Catalog,
+    offer_prices_by_id: Mapping[int, OfferPrice],
+    ctx: BuyerContext,
+) -> list[PricingNeed]:
+    """The lines a synchronisation would price, at the quantities the local rules bound them
+    to: what to ask the pricing system, in one call, before planning."""
+    needs = []
+    for line in order.lines:
+        checked = _check_line(order, line, catalog, offer_prices_by_id, ctx)
+        if isinstance(checked, _Bounded):
+            needs.append(
+                PricingNeed(
+                    price_key(line, checked.offer_price),
+                    line,
+                    checked.offer_price,
+                    checked.bounded.quantity,
+                )
+            )
+    return needs
 
 
 def plan_synchronisation(
@@ -105,40 +165,41 @@ def plan_synchronisation(
         )
     for line in order.lines:
         wid = line.offer_price_external_id
-        offer_price = offer_prices_by_id.get(line.offer_price_id)
-        refusal = offer_price_refusal(offer_price, ctx, order.currency)
-        if refusal or offer_price is None:
-            code, detail = refusal or (WarningCode.OFFER_NOT_FOUND, "No offer.")
-            block(wid, code, detail)
+        checked = _check_line(order, line, catalog, offer_prices_by_id, ctx)
+        if not isinstance(checked, _Bounded):
+            block(wid, *checked)
             continue
-        limits, op_refusal = operation_line_limits(order, catalog.operation, offer_price, ctx)
-        if op_refusal:
-            block(wid, WarningCode.OPERATION_NOT_AVAILABLE, op_refusal)
-            continue
-        bounded = bound_quantity(line.quantity, limits)
-        if not bounded.orderable:
-            block(
-                wid,
-                WarningCode.OUT_OF_STOCK,
-                f"Quantity {line.quantity} can no longer be ordered (stock {limits.stock}).",
-            )
-            continue
-        for code, detail in bounded.adjustments:
+        offer_price = checked.offer_price
+        for code, detail in checked.bounded.adjustments:
             plan.warnings.append(OrderWarning(wid, code, detail))
         for key, problem in stored_value_problems(
             line.custom_fields, custom_fields, CustomFieldEntity.ORDER_LINE
         ):
             block(wid, WarningCode.CUSTOM_FIELD_INVALID, f"Line custom field {key!r} {problem}.")
         try:
-            quote = price_source(offer_price, bounded.quantity)
+            quote = price_source(
+                price_key(line, offer_price), offer_price, checked.bounded.quantity
+            )
         except PricingUnavailable as exc:
             block(wid, WarningCode.PRICING_UNAVAILABLE, str(exc))
             continue
-        if (quote.net_unit_price, quote.gross_unit_price, quote.tax_rate) != (
-            line.net_unit_price,
-            line.gross_unit_price,
-            line.tax_rate,
-        ):
+        if not quote.available:
+            block(wid, WarningCode.OUT_OF_STOCK, "The pricing system says it is not available.")
+            continue
+        bounded = within_quoted_stock(checked.bounded, checked.limits, quote)
+        if not bounded.orderable:
+            block(
+                wid,
+                WarningCode.OUT_OF_STOCK,
+                f"Quantity {line.quantity} can no longer be ordered (available "
+                f"{quote.available_quantity}).",
+            )
+            continue
+        plan.warnings.extend(
+            OrderWarning(wid, code, detail)
+            for code, detail in bounded.adjustments[len(checked.bounded.adjustments) :]
+        )
+        if quote.prices != (line.net_unit_price, line.gross_unit_price, line.tax_rate):
             plan.warnings.append(
                 OrderWarning(
                     wid,
@@ -149,7 +210,7 @@ def plan_synchronisation(
                 )
             )
         change = _LineChange(line, offer_price, bounded.quantity, quote)
-        if _differs(line, change):
+        if _differs(line, change, order.currency):
             plan.changes.append(change)
     return plan
 
@@ -162,12 +223,6 @@ def apply_plan(order: CommercialOrder, plan: SyncPlan, ctx: BuyerContext) -> boo
         line, q = change.line, change.quote
         if line.quantity != change.quantity:
             line.quantity = change.quantity
-        line.set_amounts(
-            net_unit_price=q.net_unit_price,
-            gross_unit_price=q.gross_unit_price,
-            tax_rate=q.tax_rate,
-            currency=order.currency,
-        )
-        line.describe(change.offer_price)
+        price_line(line, change.offer_price, order.currency, q)
     order.recompute_totals(ctx.now)
     return True

@@ -14,6 +14,7 @@ from ordersync.domain.bundle import BundleOrder, DataBundle
 from ordersync.domain.catalog import CustomFieldEntity
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
 from ordersync.domain.orders import CommercialOrder, SourceType
+from ordersync.domain.tenant import TenantSettings
 from ordersync.domain.text import InvalidJson, InvalidText, first_value_problem, parse_json
 from ordersync.rules.line_updates import Catalog, LineType, LineUpdate, apply_line_updates
 from ordersync.services.order_context import (
@@ -24,7 +25,7 @@ from ordersync.services.order_context import (
     load_operation_catalog,
     utcnow,
 )
-from ordersync.services.orders import new_reference
+from ordersync.services.order_writes import new_reference
 
 Progress = Callable[[str, int], None]
 
@@ -161,7 +162,10 @@ def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
             )
             for j, ln in enumerate(spec.lines)
         ]
-        ctx = buyer_context(uow, caller, order, catalog.offer_prices.values(), now)
+        # Bundle orders are demo data: priced from the stored tiers, whatever the mode.
+        ctx = buyer_context(
+            uow, caller, order, catalog.offer_prices.values(), now, TenantSettings()
+        )
         if updates:
             try:
                 apply_line_updates(order, updates, LineType.OFFER_PRICE, catalog, ctx)

@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from ordersync.adapters.db.order_queries import logistic_order_page
 from ordersync.adapters.db.unit_of_work import UnitOfWork
-from ordersync.domain.errors import Conflict, ErrorCode, NotFound
+from ordersync.domain.errors import Conflict, DuplicateValue, ErrorCode, NotFound
 from ordersync.domain.listing import LogisticOrderFilter, LogisticOrderRow
 from ordersync.domain.orders import CommercialOrder, LogisticOrder
 from ordersync.domain.paging import Page, PageRequest, SortKey
 from ordersync.rules.logistic_orders import LogisticOrderPatch, apply_patch
 from ordersync.services.order_context import utcnow
-from ordersync.services.orders import check_version, with_retries
+from ordersync.services.order_writes import check_version, with_retries
 
 LOGISTIC_ORDER_SORT_FIELDS = ("createdAt", "updatedAt", "reference", "status")
 DEFAULT_LOGISTIC_ORDER_SORT = (SortKey("createdAt", descending=True), SortKey("reference"))
@@ -42,7 +40,6 @@ def patch_logistic_order(
     patch: LogisticOrderPatch,
     *,
     if_match: frozenset[int] | None = None,
-    attempts: int = 8,
 ) -> PatchResult:
     """Status forward only, externalId once, shipping address where the status table allows;
     each change bumps the owning commercial order's version."""
@@ -70,7 +67,7 @@ def patch_logistic_order(
             if apply_patch(order, lo, patch, utcnow()):
                 try:
                     uow.commit()
-                except IntegrityError:
+                except DuplicateValue:
                     # Another request took the id between the check and the commit; the
                     # external id is the only unique value a patch writes.
                     if new_external_id:
@@ -78,4 +75,4 @@ def patch_logistic_order(
                     raise
             return PatchResult(order, lo)
 
-    return with_retries(attempts, if_match, work)
+    return with_retries(if_match, work)

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from ordersync.adapters.db.catalog_repository import TenantSettings, group_by_variant
+from ordersync.adapters.db.catalog_repository import group_by_variant
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
 from ordersync.domain.catalog import BuyerContext, CustomField, CustomFieldEntity, OfferPrice
 from ordersync.domain.errors import ErrorCode, Forbidden, Unprocessable
 from ordersync.domain.orders import CommercialOrder, SourceType
+from ordersync.domain.tenant import TenantSettings
 from ordersync.rules.custom_fields import check_values
 from ordersync.rules.line_updates import Catalog
 
@@ -85,11 +86,17 @@ def buyer_context(
     order: CommercialOrder,
     prices: Collection[OfferPrice],
     now: datetime,
+    settings: TenantSettings,
 ) -> BuyerContext:
-    """The buyer, the store view (the request's, else the order's) and which of the
-    variants in play it can see."""
+    """The buyer, the store view (the request's, else the order's), which of the variants in
+    play it can see, and whether stock comes from the pricing system."""
     store_view_id = caller.store_view_id or order.store_view_id
     visible = uow.catalog.visible_variant_ids(store_view_id, {p.variant_id for p in prices})
     return BuyerContext(
-        uow.catalog.account(order.account_id), order.store_id, store_view_id, now, visible
+        uow.catalog.account(order.account_id),
+        order.store_id,
+        store_view_id,
+        now,
+        visible,
+        stock_from_pricing=settings.real_time_pricing,
     )

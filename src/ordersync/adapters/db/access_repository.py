@@ -82,6 +82,11 @@ class AccessRepository:
         row = self.session.execute(query.limit(1)).first()
         return None if row is None else Ref(row.id, row.external_id)
 
+    def store_external_id(self, store_id: int) -> str:
+        return str(
+            self.session.scalar(select(stores.c.external_id).where(stores.c.id == store_id))
+        )
+
     def store_view(self, external_id: str) -> Ref | None:
         row = self.session.execute(
             select(store_views.c.id, store_views.c.external_id, store_views.c.store_id).where(

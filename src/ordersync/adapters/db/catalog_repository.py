@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -37,15 +36,7 @@ from ordersync.domain.catalog import (
     PriceTier,
     Status,
 )
-
-
-@dataclass(frozen=True)
-class TenantSettings:
-    pricing_mode: str = "STANDARD"
-    pricing_url: str | None = None
-    cpq_url: str | None = None
-    currency: str = "EUR"
-    operations_enabled: bool = True
+from ordersync.domain.tenant import PricingMode, TenantSettings
 
 
 def _offer_price_query() -> Select[Any]:
@@ -117,7 +108,7 @@ class CatalogRepository:
             return TenantSettings()
         m = row._mapping
         return TenantSettings(
-            m["pricing_mode"],
+            PricingMode(m["pricing_mode"]),
             m["pricing_url"],
             m["cpq_url"],
             m["currency"],

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from ordersync.adapters.db.tables import commercial_orders, logistic_orders
-from ordersync.domain.orders import CommercialOrder, LogisticOrder
+from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderIdType
 
 MAX_ID = 2**31 - 1
-
-
-class OrderIdType(StrEnum):
-    REFERENCE = "REFERENCE"
-    DJUST_ID = "DJUST_ID"
-    EXTERNAL_ID = "EXTERNAL_ID"
 
 
 def _with_lines(query: Select[CommercialOrder]) -> Select[CommercialOrder]:

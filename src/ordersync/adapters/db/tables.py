@@ -341,5 +341,23 @@ order_lines = Table(
     Column("classification_external_id", EXT),
     Column("custom_fields", JSON, nullable=False, default=dict),
     Column("cpq_txn_line_number", String(64)),
+    Column("cpq_unit_price", MONEY),
+    Column("cpq_charges", JSON),
+    Column("cpq_sync_info", JSON),
     UniqueConstraint("logistic_order_id", "offer_price_id", name="uq_order_lines_lo_offer_price"),
+)
+
+# One CPQ push in flight per order, across processes and machines: a push takes the row (or
+# an expired one) in a short transaction of its own before calling CPQ, and deletes it after.
+# A holder that died leaves a row that expires.
+cpq_push_leases = Table(
+    "cpq_push_leases",
+    metadata,
+    Column(
+        "order_id",
+        ForeignKey("commercial_orders.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )

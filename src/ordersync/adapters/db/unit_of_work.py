@@ -5,14 +5,17 @@ from __future__ import annotations
 from types import TracebackType
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from ordersync.adapters.db.access_repository import AccessRepository
 from ordersync.adapters.db.catalog_repository import CatalogRepository
 from ordersync.adapters.db.engine import RETRY_AFTER_KEY
 from ordersync.adapters.db.errors import is_unavailable
+from ordersync.adapters.db.lease_repository import LeaseRepository
 from ordersync.adapters.db.order_repository import OrderRepository
-from ordersync.domain.errors import ErrorCode, ServiceUnavailable
+from ordersync.domain.errors import DuplicateValue, ErrorCode, ServiceUnavailable, StaleWrite
 
 log = structlog.get_logger(__name__)
 
@@ -22,6 +25,7 @@ class UnitOfWork:
     orders: OrderRepository
     catalog: CatalogRepository
     access: AccessRepository
+    leases: LeaseRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -31,6 +35,7 @@ class UnitOfWork:
         self.orders = OrderRepository(self.session)
         self.catalog = CatalogRepository(self.session)
         self.access = AccessRepository(self.session)
+        self.leases = LeaseRepository(self.session)
         return self
 
     def __exit__(
@@ -71,7 +76,16 @@ class UnitOfWork:
         raise error from exc
 
     def commit(self) -> None:
-        self.session.commit()
+        """Commit, saying in the domain's words when another writer got there first."""
+        try:
+            self.session.commit()
+        except StaleDataError as exc:
+            raise StaleWrite(str(exc)) from exc
+        except IntegrityError as exc:
+            raise DuplicateValue(str(exc.orig)) from exc
 
     def flush(self) -> None:
-        self.session.flush()
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            raise StaleWrite(str(exc)) from exc

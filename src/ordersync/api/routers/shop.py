@@ -6,9 +6,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
-from ordersync.adapters.db.order_repository import OrderIdType
 from ordersync.api import examples
-from ordersync.api.deps import AccountCaller, IfMatch, UowFactoryDep, paging, set_etag
+from ordersync.api.deps import (
+    AccountCaller,
+    CpqDep,
+    IfMatch,
+    PricingDep,
+    SettingsDep,
+    UowFactoryDep,
+    paging,
+    set_etag,
+)
 from ordersync.api.routing import OrdersyncRoute
 from ordersync.api.schemas import (
     CreatedOut,
@@ -22,13 +30,13 @@ from ordersync.api.schemas import (
     WarningOut,
     custom_field_map,
 )
-from ordersync.domain.orders import SourceType
+from ordersync.domain.orders import OrderIdType, SourceType
 from ordersync.domain.paging import (
     PageRequest,
     split_values,
 )
 from ordersync.rules.line_updates import MAX_LINES_PER_ORDER
-from ordersync.services import orders
+from ordersync.services import cpq_push, orders, synchronise, update_lines
 from ordersync.services.order_listing import (
     DEFAULT_ORDER_SORT,
     ORDER_SORT_FIELDS,
@@ -73,10 +81,11 @@ def create_commercial_order(
     body: Annotated[CreateOrderIn, Body(openapi_examples=examples.CREATE_ORDER_BODIES)],
     caller: AccountCaller,
     uow_factory: UowFactoryDep,
+    pricing: PricingDep,
     response: Response,
 ) -> CreatedOut:
     order = orders.create_order(
-        uow_factory(),
+        uow_factory,
         caller,
         orders.NewOrder(
             source_type=SourceType(body.source_type) if body.source_type else None,
@@ -85,6 +94,7 @@ def create_commercial_order(
             custom_fields=custom_field_map(body.custom_fields),
             custom_field_id_type=body.custom_field_id_type,
         ),
+        pricing,
     )
     assert order.id is not None
     set_etag(response, order.version)
@@ -159,23 +169,30 @@ def update_commercial_order_lines(
     body: UpdateLinesIn,
     caller: AccountCaller,
     uow_factory: UowFactoryDep,
+    pricing: PricingDep,
     expected: IfMatch,
     response: Response,
 ) -> list[WarningOut]:
-    result = orders.update_lines(
+    result = update_lines.update_lines(
         uow_factory,
         caller,
         reference,
-        orders.LineUpdateRequest(
+        update_lines.LineUpdateRequest(
             body.line_type,
             body.custom_field_id_type,
             [
-                orders.RawLineUpdate(
-                    ln.id, ln.quantity, ln.update_action, custom_field_map(ln.custom_fields)
+                update_lines.RawLineUpdate(
+                    ln.id,
+                    ln.quantity,
+                    ln.update_action,
+                    custom_field_map(ln.custom_fields),
+                    ln.metadata,
                 )
                 for ln in body.update_order_commercial_lines
             ],
+            body.metadata,
         ),
+        pricing,
         if_match=expected,
     )
     set_etag(response, result.version)
@@ -235,10 +252,11 @@ def synchronise_commercial_order(
     reference: str,
     caller: AccountCaller,
     uow_factory: UowFactoryDep,
+    pricing: PricingDep,
     expected: IfMatch,
     response: Response,
 ) -> Any:
-    result = orders.synchronise(uow_factory, caller, reference, if_match=expected)
+    result = synchronise.synchronise(uow_factory, caller, reference, pricing, if_match=expected)
     if not result.warnings and not result.changed:
         return Response(status_code=204, headers={"ETag": f'"{result.version}"'})
     set_etag(response, result.version)
@@ -255,9 +273,44 @@ def place_commercial_order(
     reference: str,
     caller: AccountCaller,
     uow_factory: UowFactoryDep,
+    pricing: PricingDep,
     expected: IfMatch,
     response: Response,
 ) -> OrderOut:
-    order = orders.place_order(uow_factory, caller, reference, if_match=expected)
+    order = synchronise.place_order(uow_factory, caller, reference, pricing, if_match=expected)
+    set_etag(response, order.version)
+    return OrderOut.of(order)
+
+
+@router.post(
+    "/v1/shop/commercial-orders/{reference}/actions/synchronize",
+    response_model=OrderOut,
+    responses={
+        **_ERRORS,
+        200: examples.answer(examples.CPQ_SYNCED_ORDER),
+        409: {
+            "model": ErrorOut,
+            "description": "A push of this order is in flight (SYNC_IN_PROGRESS)",
+        },
+        422: {"model": ErrorOut, "description": "No CPQ system is configured (CPQ_DISABLED)"},
+        502: {"model": ErrorOut, "description": "CPQ down, timing out or answering invalid data"},
+    },
+    summary="Push the order to CPQ (create or update its transaction)",
+)
+def push_commercial_order_to_cpq(
+    reference: str,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    cpq: CpqDep,
+    settings: SettingsDep,
+    response: Response,
+) -> OrderOut:
+    order = cpq_push.push_to_cpq(
+        uow_factory,
+        caller,
+        reference,
+        cpq,
+        lease_seconds=settings.cpq_timeout_s + settings.cpq_lease_margin_s,
+    )
     set_etag(response, order.version)
     return OrderOut.of(order)
