@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export ORDERSYNC_DATABASE_URL ?= sqlite:///./ordersync.db
 
-.PHONY: install run serve migrate demo-data lint format test unit bench clean
+.PHONY: install run run-rtp serve migrate demo-data lint format test unit bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,21 @@ demo-data: migrate
 ## make run: virtualenv, install, migrate, load the demo bundle, serve on 127.0.0.1:$(PORT)
 run: demo-data
 	@sed -e 's/8000/$(PORT)/g' scripts/try-it.txt
+	$(BIN)/ordersync serve --port $(PORT)
+
+## make run-rtp: the same demo in real-time pricing mode (RTP), on its own SQLite file so the
+## STANDARD demo is never touched, with the pricing (8101) and CPQ (8102) simulators started
+## in the background and stopped with the server (Ctrl-C)
+RTP_DATABASE_URL ?= sqlite:///./ordersync-rtp.db
+run-rtp: export ORDERSYNC_DATABASE_URL = $(RTP_DATABASE_URL)
+run-rtp: install
+	$(BIN)/ordersync migrate
+	$(BIN)/ordersync load data/demo-bundle.json
+	$(BIN)/ordersync load data/rtp-settings.json
+	@sed -e 's/8000/$(PORT)/g' scripts/try-it-rtp.txt
+	@pids=; trap 'kill $$pids 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/ordersync simulate pricing --port 8101 & pids="$$pids $$!"; \
+	$(BIN)/ordersync simulate cpq --port 8102 & pids="$$pids $$!"; \
 	$(BIN)/ordersync serve --port $(PORT)
 
 lint: install
@@ -47,4 +62,5 @@ bench: install
 	$(BIN)/python benchmarks/list.py
 
 clean:
-	rm -rf $(VENV) ordersync.db ordersync.db-wal ordersync.db-shm
+	rm -rf $(VENV) ordersync.db ordersync.db-wal ordersync.db-shm \
+		ordersync-rtp.db ordersync-rtp.db-wal ordersync-rtp.db-shm

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, load."""
+"""Command line: serve, migrate, load, simulate."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ from rich.progress import BarColumn, Progress, TextColumn
 from ordersync.settings import get_settings
 
 app = typer.Typer(help="ordersync: B2B commercial-order engine.", no_args_is_help=True)
+simulate = typer.Typer(
+    help="Serve a reference simulator of an outside system (SPEC §5), for demos and tests.",
+    no_args_is_help=True,
+)
+app.add_typer(simulate, name="simulate")
 console = Console()
 
 
@@ -99,6 +104,42 @@ def serve(
         host=host if host is not None else settings.host,
         port=port if port is not None else settings.port,
         workers=workers,
+    )
+
+
+@simulate.command("pricing")
+def simulate_pricing(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8101,
+) -> None:
+    """Real-time pricing (POST /prices), priced from the database's catalog.
+
+    Reads ORDERSYNC_DATABASE_URL; faults and statistics at /_control and /_stats."""
+    from ordersync.simulators import serve as serve_simulator
+    from ordersync.simulators.pricing import create_pricing_simulator
+
+    settings = get_settings()
+    serve_simulator(
+        create_pricing_simulator(settings.database_url),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@simulate.command("cpq")
+def simulate_cpq(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8102,
+) -> None:
+    """CPQ (POST /transactions, PUT /transactions/{id}), transactions kept in memory.
+
+    Faults and statistics at /_control and /_stats."""
+    from ordersync.simulators import serve as serve_simulator
+    from ordersync.simulators.cpq import create_cpq_simulator
+
+    serve_simulator(
+        create_cpq_simulator(), host=host, port=port, log_level=get_settings().log_level.lower()
     )
 
 
