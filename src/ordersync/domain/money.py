@@ -30,3 +30,22 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def money_str(amount: Decimal, currency: str) -> str:
     return str(round_money(amount, currency))
+
+
+def line_amounts(
+    net_unit_price: Decimal,
+    quantity: int,
+    currency: str,
+    *,
+    tax_rate: Decimal | None = None,
+    unit_tax: Decimal | None = None,
+    tax_amount: Decimal | None = None,
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(total net, tax, total gross) of a line. The tax is, by precedence: the line's tax as
+    given (a CSV import), the tax of one unit times the quantity (real-time pricing), or the
+    rate as a percentage of the net total."""
+    total_net = round_money(net_unit_price * quantity, currency)
+    if tax_amount is None:
+        tax = total_net * (tax_rate or ZERO) / 100 if unit_tax is None else unit_tax * quantity
+        tax_amount = round_money(tax, currency)
+    return total_net, tax_amount, total_net + tax_amount

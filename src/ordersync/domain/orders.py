@@ -14,7 +14,7 @@ from typing import Any
 from ordersync.domain.catalog import OfferPrice
 from ordersync.domain.cpq import CpqResult
 from ordersync.domain.errors import ErrorCode, Unprocessable
-from ordersync.domain.money import MAX_AMOUNT, ZERO, round_money
+from ordersync.domain.money import MAX_AMOUNT, ZERO, line_amounts
 from ordersync.domain.statuses import LogisticOrderStatus
 
 
@@ -107,10 +107,8 @@ class OrderLine:
     ) -> None:
         """Price the line at its current quantity. Tax is a percentage of the net total, or,
         when the pricing system quoted the tax of one unit, that times the quantity."""
-        total_net = round_money(net_unit_price * self.quantity, currency)
-        tax_amount = round_money(
-            total_net * tax_rate / 100 if unit_tax is None else unit_tax * self.quantity,
-            currency,
+        total_net, tax_amount, total_gross = line_amounts(
+            net_unit_price, self.quantity, currency, tax_rate=tax_rate, unit_tax=unit_tax
         )
         _assign(
             self,
@@ -119,7 +117,7 @@ class OrderLine:
             tax_rate=tax_rate,
             total_net=total_net,
             tax_amount=tax_amount,
-            total_gross=total_net + tax_amount,
+            total_gross=total_gross,
         )
 
     def describe(self, offer_price: OfferPrice) -> None:

