@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     cpq_timeout_s: float = Field(5.0, gt=0)  # the whole push, retries included
     cpq_lease_margin_s: float = Field(5.0, ge=0)  # a push lease lasts cpq_timeout_s + this
 
+    # --- CSV import jobs (SPEC §4) -----------------------------------------------------------
+    import_max_bytes: int = Field(104_857_600, ge=1)  # upload limit, 413 above
+    # Rows of one commercial order share a partition; partitions run in parallel (one queue
+    # task each). Fixed per job, so results never depend on how many workers there are.
+    import_partitions: int = Field(4, ge=1, le=64)
+    # Rows applied per transaction. Each chunk holds its rows, their orders and lines in
+    # memory (about 2 KB per row), and the results of its rows are its checkpoint.
+    import_chunk_rows: int = Field(2_000, ge=1, le=50_000)
+
 
 @lru_cache
 def get_settings() -> Settings:
