@@ -136,6 +136,21 @@ LOGISTIC_ORDER_PAGE: dict[str, Any] = {
     "totalPages": 1,
 }
 CREATED: dict[str, Any] = {"id": 5, "reference": "260-211-8089581"}
+IMPORT_JOB: dict[str, Any] = {
+    "jobId": "5f0c2a9e4b1d4c6e8a7b3c2d1e0f9a8b",
+    "type": "INTERNAL_ORDER_UPDATE",
+    "dryRun": False,
+    "status": "PARTIALLY_SUCCEEDED",
+    "fileName": "orders.csv",
+    "total": 1200,
+    "processed": 1200,
+    "succeeded": 1198,
+    "failed": 2,
+    "createdAt": "2026-11-25T10:00:00Z",
+    "startedAt": "2026-11-25T10:00:01Z",
+    "finishedAt": "2026-11-25T10:00:03Z",
+    "error": None,
+}
 
 CREATE_ORDER_BODIES: dict[str, Any] = {
     "plain": {"summary": "A plain draft", "value": {}},

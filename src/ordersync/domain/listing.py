@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,3 +49,14 @@ class LogisticOrderRow:
     line_count: int
     created_at: datetime
     updated_at: datetime
+
+
+def utc_bound(value: datetime) -> datetime:
+    """A date filter in UTC. An offset can push 0001-01-01 or 9999-12-31 past what a datetime
+    holds (OverflowError, a 500); such a bound lies beyond every stored time, so clamp it."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)

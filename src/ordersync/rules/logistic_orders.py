@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ordersync.domain.errors import Conflict, ErrorCode, FieldError, Unprocessable
-from ordersync.domain.orders import CommercialOrder, LogisticOrder
 from ordersync.domain.statuses import (
     LogisticOrderStatus,
     TransitionRefusal,
@@ -44,8 +43,25 @@ def parse_status(value: str, field: str = "status") -> LogisticOrderStatus:
         ) from None
 
 
+class PatchableOrder(Protocol):
+    """What a patch changes on the owning commercial order (the aggregate, or the CSV
+    import's lighter state)."""
+
+    is_validated: bool
+    validated_at: datetime | None
+    updated_at: datetime
+
+
+class PatchableLogisticOrder(Protocol):
+    reference: str
+    external_id: str | None
+    status: LogisticOrderStatus
+    shipping_address: dict[str, Any] | None
+    updated_at: datetime
+
+
 def apply_patch(
-    order: CommercialOrder, lo: LogisticOrder, patch: LogisticOrderPatch, now: datetime
+    order: PatchableOrder, lo: PatchableLogisticOrder, patch: LogisticOrderPatch, now: datetime
 ) -> bool:
     """Check every requested change against the logistic order's current status, then apply
     them all (or none). True when something changed; the owning order is marked changed so

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -20,6 +19,7 @@ from ordersync.domain.listing import (
     LogisticOrderFilter,
     LogisticOrderRow,
     OrderFilter,
+    utc_bound,
 )
 from ordersync.domain.orders import CommercialOrder
 from ordersync.domain.paging import PageRequest
@@ -63,17 +63,6 @@ def _ordered(
     if "reference" not in {key.field for key in request.sort}:
         clauses.append(sorts["reference"].asc())
     return query.order_by(*clauses, row_id).offset(request.offset).limit(request.size)
-
-
-def _utc_bound(value: datetime) -> datetime:
-    """A date filter in UTC. An offset can push 0001-01-01 or 9999-12-31 past what a datetime
-    holds (OverflowError, a 500); such a bound lies beyond every stored time, so clamp it."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _count(session: Session, query: Select[Any]) -> int:
@@ -135,9 +124,9 @@ def logistic_order_page(
     if where.account_external_id is not None:
         conditions.append(accounts.c.external_id == where.account_external_id)
     if where.created_from is not None:
-        conditions.append(lo.created_at >= _utc_bound(where.created_from))
+        conditions.append(lo.created_at >= utc_bound(where.created_from))
     if where.created_to is not None:
-        conditions.append(lo.created_at <= _utc_bound(where.created_to))
+        conditions.append(lo.created_at <= utc_bound(where.created_to))
     query = query.where(*conditions)
     rows = session.execute(_ordered(query, request, LOGISTIC_ORDER_SORTS, lo.id))
     items = [

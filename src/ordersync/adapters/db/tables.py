@@ -361,3 +361,57 @@ cpq_push_leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
 )
+
+
+# --- CSV import jobs (SPEC §4) -----------------------------------------------------------------
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("file_name", String(256)),
+    Column("columns", JSON, nullable=False),
+    Column("partitions", Integer, nullable=False),
+    Column("total", Integer, nullable=False, default=0),
+    Column("processed", Integer, nullable=False, default=0),
+    Column("succeeded", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("created_by", ForeignKey("users.id")),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("started_at", UtcDateTime()),
+    Column("finished_at", UtcDateTime()),
+)
+
+# The uploaded rows, staged (COPY on PostgreSQL) before any is applied. A row's result is
+# written in the transaction that applies it: the results are the job's checkpoint.
+import_rows = Table(
+    "import_rows",
+    metadata,
+    Column("job_id", ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    # Rows of one commercial order share a partition, and partitions run in parallel.
+    Column("partition", Integer, nullable=False),
+    Column("order_key", Text, nullable=False),  # the order as the row names it
+    Column("line_key", Text, nullable=False),  # the line as the row names it
+    Column("cells", JSON, nullable=False),
+    Column("extra_fields", Integer, nullable=False, default=0),  # cells past the header's
+    Column("result", String(8)),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Index("ix_import_rows_job_partition", "job_id", "partition", "line_number"),
+)
+
+# A dry run applies nothing: what its rows would have changed is kept here, per commercial
+# order, so later rows of the same file see it (and a resumed dry run too).
+import_dry_run_orders = Table(
+    "import_dry_run_orders",
+    metadata,
+    Column("job_id", ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("order_id", Integer, primary_key=True),
+    Column("state", JSON, nullable=False),
+)

@@ -13,6 +13,7 @@ from ordersync.adapters.db.access_repository import AccessRepository
 from ordersync.adapters.db.catalog_repository import CatalogRepository
 from ordersync.adapters.db.engine import RETRY_AFTER_KEY
 from ordersync.adapters.db.errors import is_unavailable
+from ordersync.adapters.db.import_repository import ImportRepository
 from ordersync.adapters.db.lease_repository import LeaseRepository
 from ordersync.adapters.db.order_repository import OrderRepository
 from ordersync.domain.errors import DuplicateValue, ErrorCode, ServiceUnavailable, StaleWrite
@@ -26,6 +27,7 @@ class UnitOfWork:
     catalog: CatalogRepository
     access: AccessRepository
     leases: LeaseRepository
+    imports: ImportRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -36,6 +38,7 @@ class UnitOfWork:
         self.catalog = CatalogRepository(self.session)
         self.access = AccessRepository(self.session)
         self.leases = LeaseRepository(self.session)
+        self.imports = ImportRepository(self.session)
         return self
 
     def __exit__(

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from ordersync.adapters.db.health import database_health, head_revision
 from ordersync.api import examples
 from ordersync.api.errors import error_body
-from ordersync.api.schemas import ErrorOut
+from ordersync.api.schemas.common import ErrorOut
 from ordersync.domain.errors import ErrorCode, ServiceUnavailable
 
 router = APIRouter(tags=["health"])

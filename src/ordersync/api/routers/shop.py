@@ -18,17 +18,16 @@ from ordersync.api.deps import (
     set_etag,
 )
 from ordersync.api.routing import OrdersyncRoute
-from ordersync.api.schemas import (
+from ordersync.api.schemas.common import ErrorOut, custom_field_map
+from ordersync.api.schemas.shop import (
     CreatedOut,
     CreateOrderIn,
-    ErrorOut,
     OfferPriceRef,
     OrderHeaderOut,
     OrderOut,
     OrderPageOut,
     UpdateLinesIn,
     WarningOut,
-    custom_field_map,
 )
 from ordersync.domain.orders import OrderIdType, SourceType
 from ordersync.domain.paging import (

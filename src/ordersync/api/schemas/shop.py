@@ -1,63 +1,26 @@
-"""Request and answer bodies of the HTTP API (camelCase on the wire)."""
+"""Front-office bodies: orders, lines, warnings (camelCase on the wire)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
+from pydantic import ConfigDict, Field, model_validator
+
+from ordersync.api.schemas.common import (
+    Body,
+    CustomFieldValueIn,
+    CustomFieldValues,
+    Id,
+    PageOut,
+    Quantity,
 )
-from pydantic.alias_generators import to_camel
-
 from ordersync.domain.listing import LogisticOrderRow
 from ordersync.domain.money import minor_units, money_str, round_money
 from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
-from ordersync.domain.paging import Page
 from ordersync.domain.warnings import OrderWarning
 from ordersync.rules.line_updates import LineType, UpdateAction
-
-ItemT = TypeVar("ItemT")
-Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
-# Identifiers: no control characters (PostgreSQL text cannot even hold NUL).
-Id = Annotated[
-    str,
-    StringConstraints(
-        min_length=1, max_length=128, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"
-    ),
-]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class CustomFieldValueIn(Body):
-    custom_field_id: Id
-    custom_field_value: Any = None
-
-
-def custom_field_map(values: list[CustomFieldValueIn] | None) -> dict[str, Any] | None:
-    return None if values is None else {v.custom_field_id: v.custom_field_value for v in values}
-
-
-class CustomFieldValues(Body):
-    @field_validator("custom_fields", mode="after", check_fields=False)
-    @classmethod
-    def _each_field_once(
-        cls, values: list[CustomFieldValueIn] | None
-    ) -> list[CustomFieldValueIn] | None:
-        ids = [v.custom_field_id for v in values or ()]
-        if len(ids) != len(set(ids)):
-            raise ValueError("the same customFieldId appears more than once")
-        return values
 
 
 class CreateOrderIn(CustomFieldValues):
@@ -213,7 +176,7 @@ class LineOut(Body):
         )
 
 
-def _logistic_order_fields(lo: LogisticOrder | LogisticOrderRow, currency: str) -> dict[str, Any]:
+def logistic_order_fields(lo: LogisticOrder | LogisticOrderRow, currency: str) -> dict[str, Any]:
     """What a logistic order shows, from the aggregate or from a list row alike."""
     assert lo.id is not None
     return dict(
@@ -250,7 +213,7 @@ class LogisticOrderOut(Body):
     @classmethod
     def of(cls, lo: LogisticOrder, currency: str) -> LogisticOrderOut:
         return cls(
-            **_logistic_order_fields(lo, currency),
+            **logistic_order_fields(lo, currency),
             lines=[LineOut.of(ln, currency) for ln in lo.lines],
         )
 
@@ -339,106 +302,5 @@ class OrderOut(OrderHeaderOut):
         )
 
 
-class ErrorItemOut(Body):
-    code: str
-    field: str | None
-    message: str
-
-
-class ErrorOut(Body):
-    status: int
-    code: str
-    message: str
-    errors: list[ErrorItemOut]
-
-
-class PageOut(Body, Generic[ItemT]):
-    content: list[ItemT]
-    page: int
-    size: int
-    total_elements: int
-    total_pages: int
-
-    @classmethod
-    def of(cls, page: Page[Any], item: Callable[[Any], ItemT]) -> Self:
-        return cls(
-            content=[item(x) for x in page.items],
-            page=page.page,
-            size=page.size,
-            total_elements=page.total,
-            total_pages=page.total_pages,
-        )
-
-
 class OrderPageOut(PageOut[OrderHeaderOut]):
-    pass
-
-
-class ShippingAddressIn(Body):
-    """All of fullName, streetName, city, zipCode and country, or no address at all."""
-
-    external_id: Id | None = None
-    full_name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    street_name: Annotated[str, StringConstraints(min_length=1, max_length=512)]
-    city: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    zip_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    country: Annotated[str, StringConstraints(min_length=2, max_length=64)]
-    state: Annotated[str, StringConstraints(max_length=256)] | None = None
-    additional: Annotated[str, StringConstraints(max_length=512)] | None = None
-
-
-class LogisticOrderPatchIn(Body):
-    status: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    external_id: Id | None = None
-    shipping_address: ShippingAddressIn | None = None
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"status": "WAITING_SUPPLIER_APPROVAL"},
-                {"externalId": "ERP-SO-48211"},
-                {
-                    "shippingAddress": {
-                        "fullName": "Jane Doe",
-                        "streetName": "1 rue de la Paix",
-                        "city": "Paris",
-                        "zipCode": "75002",
-                        "country": "FR",
-                    }
-                },
-            ]
-        }
-    )
-
-
-class LogisticOrderSummaryOut(Body):
-    id: int
-    reference: str
-    external_id: str | None
-    commercial_order_reference: str
-    account_id: int
-    account_external_id: str
-    supplier_id: int
-    supplier_external_id: str
-    status: str
-    shipping_address: dict[str, Any] | None
-    total_net: str
-    total_tax: str
-    total_gross: str
-    line_count: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, row: LogisticOrderRow) -> LogisticOrderSummaryOut:
-        return cls(
-            **_logistic_order_fields(row, row.currency),
-            commercial_order_reference=row.commercial_order_reference,
-            account_id=row.account_id,
-            account_external_id=row.account_external_id,
-            line_count=row.line_count,
-        )
-
-
-class LogisticOrderPageOut(PageOut[LogisticOrderSummaryOut]):
     pass

@@ -1,0 +1,679 @@
+"""Persistence of CSV import jobs: job rows, staged rows and their results, the orders a chunk
+locks and loads, and the chunk's writes — all set-based (one statement per kind), never one
+statement per row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from ordersync.adapters.csv.reader import CsvRecord
+from ordersync.adapters.db.tables import (
+    accounts,
+    commercial_orders,
+    import_dry_run_orders,
+    import_jobs,
+    import_rows,
+    logistic_orders,
+    order_lines,
+    user_accounts,
+    users,
+    variants,
+)
+from ordersync.domain.imports import ImportJob, ImportType, JobStatus, RowOutcome, RowResult
+from ordersync.domain.listing import LogisticOrderFilter, utc_bound
+from ordersync.domain.statuses import LogisticOrderStatus
+from ordersync.rules.internal_order_update import (
+    Customer,
+    LineState,
+    LogisticOrderState,
+    OrderState,
+)
+
+co = commercial_orders.c
+lo_ = logistic_orders.c
+ln_ = order_lines.c
+jobs = import_jobs.c
+rows = import_rows.c
+
+
+@dataclass(frozen=True)
+class StagedRow:
+    line_number: int
+    partition: int
+    order_key: str
+    line_key: str
+    cells: Sequence[str]
+    extra_fields: int = 0
+
+
+def _job(r: Row[Any]) -> ImportJob:
+    m = r._mapping
+    return ImportJob(
+        id=m["id"],
+        type=ImportType(m["type"]),
+        dry_run=m["dry_run"],
+        status=JobStatus(m["status"]),
+        file_name=m["file_name"],
+        columns=tuple(m["columns"]),
+        total=m["total"],
+        processed=m["processed"],
+        succeeded=m["succeeded"],
+        failed=m["failed"],
+        error_code=m["error_code"],
+        error_message=m["error_message"],
+        created_at=m["created_at"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+    )
+
+
+class ImportRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    # --- jobs -----------------------------------------------------------------------------
+
+    def add_job(
+        self,
+        job_id: str,
+        *,
+        dry_run: bool,
+        file_name: str | None,
+        columns: Sequence[str],
+        partitions: int,
+        created_by: int | None,
+        now: datetime,
+    ) -> None:
+        self.session.execute(
+            insert(import_jobs).values(
+                id=job_id,
+                type=ImportType.INTERNAL_ORDER_UPDATE.value,
+                dry_run=dry_run,
+                status=JobStatus.PENDING.value,
+                file_name=file_name,
+                columns=list(columns),
+                partitions=partitions,
+                total=0,
+                processed=0,
+                succeeded=0,
+                failed=0,
+                created_by=created_by,
+                created_at=now,
+            )
+        )
+
+    def job(self, job_id: str) -> ImportJob | None:
+        r = self.session.execute(select(import_jobs).where(jobs.id == job_id)).first()
+        return None if r is None else _job(r)
+
+    def partitions(self, job_id: str) -> int:
+        return int(self.session.scalar(select(jobs.partitions).where(jobs.id == job_id)) or 0)
+
+    def start(self, job_id: str, now: datetime) -> None:
+        self.session.execute(
+            update(import_jobs)
+            .where(jobs.id == job_id, jobs.status == JobStatus.PENDING.value)
+            .values(status=JobStatus.RUNNING.value, started_at=now)
+        )
+
+    def add_counts(self, job_id: str, outcomes: Sequence[RowOutcome]) -> None:
+        failed = sum(1 for o in outcomes if o.result is RowResult.ERROR)
+        self.session.execute(
+            update(import_jobs)
+            .where(jobs.id == job_id)
+            .values(
+                processed=jobs.processed + len(outcomes),
+                succeeded=jobs.succeeded + len(outcomes) - failed,
+                failed=jobs.failed + failed,
+            )
+        )
+
+    def finish_if_done(self, job_id: str, now: datetime) -> ImportJob | None:
+        """Set the job's final status once no row is left without a result. The job row is
+        locked first, so partitions finishing at once settle it once; running it again (a
+        retried task) changes nothing."""
+        job = self.session.execute(
+            select(import_jobs).where(jobs.id == job_id).with_for_update()
+        ).first()
+        if job is None or JobStatus(job._mapping["status"]).finished:
+            return None
+        pending = self.session.scalar(
+            select(rows.line_number).where(rows.job_id == job_id, rows.result.is_(None)).limit(1)
+        )
+        if pending is not None:
+            return None
+        m = job._mapping
+        status = (
+            JobStatus.SUCCEEDED
+            if m["failed"] == 0
+            else JobStatus.FAILED
+            if m["succeeded"] == 0
+            else JobStatus.PARTIALLY_SUCCEEDED
+        )
+        self.session.execute(
+            update(import_jobs)
+            .where(jobs.id == job_id)
+            .values(
+                status=status.value,
+                finished_at=now,
+                started_at=func.coalesce(jobs.started_at, now),
+            )
+        )
+        self.session.execute(
+            delete(import_dry_run_orders).where(import_dry_run_orders.c.job_id == job_id)
+        )
+        return self.job(job_id)
+
+    def unfinished_partitions(self) -> list[tuple[str, int]]:
+        """(job, partition) pairs a crashed or restarted process left behind."""
+        open_jobs = self.session.execute(
+            select(jobs.id, jobs.partitions).where(
+                jobs.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value])
+            )
+        ).all()
+        return [(job_id, p) for job_id, count in open_jobs for p in range(count)]
+
+    # --- staged rows ------------------------------------------------------------------------
+
+    def stage(self, job_id: str, staged: Sequence[StagedRow]) -> None:
+        """Store a batch of uploaded rows: COPY on PostgreSQL, one executemany on SQLite."""
+        if not staged:
+            return
+        if self._postgresql:
+            connection = self.session.connection().connection.driver_connection
+            assert connection is not None
+            columns = "job_id, line_number, partition, order_key, line_key, cells, extra_fields"
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY import_rows ({columns}) FROM STDIN") as copy,
+            ):
+                for r in staged:
+                    copy.write_row(
+                        (
+                            job_id,
+                            r.line_number,
+                            r.partition,
+                            r.order_key,
+                            r.line_key,
+                            json.dumps(list(r.cells), ensure_ascii=False),
+                            r.extra_fields,
+                        )
+                    )
+            return
+        self.session.execute(
+            insert(import_rows),
+            [
+                {
+                    "job_id": job_id,
+                    "line_number": r.line_number,
+                    "partition": r.partition,
+                    "order_key": r.order_key,
+                    "line_key": r.line_key,
+                    "cells": list(r.cells),
+                    "extra_fields": r.extra_fields,
+                }
+                for r in staged
+            ],
+        )
+
+    def mark_repeated_lines(self, job_id: str, code: str) -> int:
+        """Give every row that names a line an earlier row of the file named its F-E-003
+        result now, before any row is applied (so a dry run reports the same)."""
+        numbered = (
+            select(
+                rows.line_number,
+                func.row_number()
+                .over(partition_by=(rows.order_key, rows.line_key), order_by=rows.line_number)
+                .label("n"),
+            )
+            .where(rows.job_id == job_id, rows.line_key != "")
+            .subquery()
+        )
+        repeated = select(numbered.c.line_number).where(numbered.c.n > 1)
+        result = self.session.execute(
+            update(import_rows)
+            .where(rows.job_id == job_id, rows.line_number.in_(repeated))
+            .values(
+                result=RowResult.ERROR.value,
+                error_code=code,
+                error_message="The same order line appears earlier in the file.",
+            )
+        )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            self.session.execute(
+                update(import_jobs)
+                .where(jobs.id == job_id)
+                .values(processed=jobs.processed + count, failed=jobs.failed + count)
+            )
+        return count
+
+    def set_total(self, job_id: str, total: int) -> None:
+        self.session.execute(update(import_jobs).where(jobs.id == job_id).values(total=total))
+
+    def next_rows(self, job_id: str, partition: int, limit: int) -> list[CsvRecord]:
+        """The partition's next rows without a result, in file order."""
+        query = (
+            select(rows.line_number, rows.cells, rows.extra_fields)
+            .where(rows.job_id == job_id, rows.partition == partition, rows.result.is_(None))
+            .order_by(rows.line_number)
+            .limit(limit)
+        )
+        return [
+            CsvRecord(n, tuple(cells), extra) for n, cells, extra in self.session.execute(query)
+        ]
+
+    def record_outcomes(self, job_id: str, outcomes: Sequence[RowOutcome]) -> None:
+        if not outcomes:
+            return
+        self.session.execute(
+            update(import_rows)
+            .where(rows.job_id == bindparam("_job"), rows.line_number == bindparam("_line"))
+            .values(
+                result=bindparam("_result"),
+                error_code=bindparam("_code"),
+                error_message=bindparam("_message"),
+            ),
+            [
+                {
+                    "_job": job_id,
+                    "_line": o.line_number,
+                    "_result": o.result.value,
+                    "_code": o.code,
+                    "_message": o.message,
+                }
+                for o in outcomes
+            ],
+            execution_options={"synchronize_session": False},
+        )
+
+    def report(
+        self, job_id: str
+    ) -> Iterator[tuple[int, list[str], str | None, str | None, str | None]]:
+        """Every staged row with its result, in file order, streamed."""
+        query = (
+            select(rows.line_number, rows.cells, rows.result, rows.error_code, rows.error_message)
+            .where(rows.job_id == job_id)
+            .order_by(rows.line_number)
+            .execution_options(yield_per=2_000)
+        )
+        for r in self.session.execute(query):
+            yield r.line_number, list(r.cells), r.result, r.error_code, r.error_message
+
+    def export(self, where: LogisticOrderFilter) -> Iterator[Row[Any]]:
+        """One row per order line of the matching logistic orders, with what the import's
+        columns show, streamed in logistic-order then line order."""
+        customer = users.alias("customer")
+        query = (
+            select(
+                lo_.external_id.label("lo_external_id"),
+                lo_.reference,
+                lo_.supplier_external_id,
+                lo_.status,
+                lo_.shipping_address,
+                accounts.c.external_id.label("account_external_id"),
+                customer.c.external_id.label("customer_external_id"),
+                co.custom_fields.label("order_custom_fields"),
+                order_lines,
+            )
+            .join(logistic_orders, lo_.id == ln_.logistic_order_id)
+            .join(commercial_orders, co.id == lo_.commercial_order_id)
+            .join(accounts, accounts.c.id == co.account_id)
+            .join(customer, customer.c.id == co.customer_user_id)
+            .order_by(lo_.id, ln_.id)
+            .execution_options(yield_per=2_000)
+        )
+        if where.statuses:
+            query = query.where(lo_.status.in_([s.value for s in where.statuses]))
+        if where.supplier_external_id is not None:
+            query = query.where(lo_.supplier_external_id == where.supplier_external_id)
+        if where.account_external_id is not None:
+            query = query.where(accounts.c.external_id == where.account_external_id)
+        if where.created_from is not None:
+            query = query.where(lo_.created_at >= utc_bound(where.created_from))
+        if where.created_to is not None:
+            query = query.where(lo_.created_at <= utc_bound(where.created_to))
+        yield from self.session.execute(query)
+
+    # --- the orders a chunk touches ---------------------------------------------------------
+
+    def commercial_references(self, logistic_external_ids: Collection[str]) -> dict[str, str]:
+        """Logistic-order external id -> its commercial order's reference."""
+        if not logistic_external_ids:
+            return {}
+        query = (
+            select(lo_.external_id, co.reference)
+            .join(commercial_orders, co.id == lo_.commercial_order_id)
+            .where(lo_.external_id.in_(list(logistic_external_ids)))
+        )
+        return dict(self.session.execute(query).tuples().all())
+
+    def lock_orders(
+        self, references: Collection[str], external_ids: Collection[str]
+    ) -> list[OrderState]:
+        """The commercial orders holding these logistic orders, locked like every other
+        writer locks them (FOR UPDATE, in id order), with all their logistic orders and
+        lines: three statements."""
+        named = []
+        if references:
+            named.append(lo_.reference.in_(list(references)))
+        if external_ids:
+            named.append(lo_.external_id.in_(list(external_ids)))
+        if not named:
+            return []
+        ids = select(lo_.commercial_order_id).where(or_(*named))
+        query = (
+            select(commercial_orders, accounts.c.external_id.label("account_external_id"))
+            .join(accounts, accounts.c.id == co.account_id)
+            .where(co.id.in_(ids))
+            .order_by(co.id)
+            .with_for_update(of=commercial_orders)
+        )
+        orders = {r.id: _order_state(r) for r in self.session.execute(query)}
+        if not orders:
+            return []
+        los: dict[int, LogisticOrderState] = {}
+        for r in self.session.execute(
+            select(logistic_orders)
+            .where(lo_.commercial_order_id.in_(list(orders)))
+            .order_by(lo_.id)
+        ):
+            state = _logistic_order_state(r)
+            los[state.id] = state
+            orders[r.commercial_order_id].logistic_orders.append(state)
+        for r in self.session.execute(
+            select(order_lines).where(ln_.logistic_order_id.in_(list(los))).order_by(ln_.id)
+        ):
+            los[r.logistic_order_id].lines.append(_line_state(r))
+        return list(orders.values())
+
+    def default_addresses(self, account_ids: Collection[int]) -> dict[int, dict[str, Any] | None]:
+        if not account_ids:
+            return {}
+        query = select(accounts.c.id, accounts.c.shipping_addresses).where(
+            accounts.c.id.in_(list(account_ids))
+        )
+        return {
+            account_id: (dict(addresses[0]) if addresses else None)
+            for account_id, addresses in self.session.execute(query)
+        }
+
+    def variant_ids(self, external_ids: Collection[str]) -> dict[str, int]:
+        if not external_ids:
+            return {}
+        query = select(variants.c.external_id, variants.c.id).where(
+            variants.c.external_id.in_(list(external_ids))
+        )
+        return dict(self.session.execute(query).tuples().all())
+
+    def customers(self, external_ids: Collection[str]) -> dict[str, Customer]:
+        if not external_ids:
+            return {}
+        query = (
+            select(users.c.external_id, users.c.id, user_accounts.c.account_id)
+            .join(user_accounts, user_accounts.c.user_id == users.c.id)
+            .where(users.c.external_id.in_(list(external_ids)), users.c.client_type == "ACCOUNT")
+        )
+        found: dict[str, tuple[int, set[int]]] = {}
+        for external_id, user_id, account_id in self.session.execute(query):
+            found.setdefault(external_id, (user_id, set()))[1].add(account_id)
+        return {k: Customer(uid, frozenset(acc)) for k, (uid, acc) in found.items()}
+
+    def logistic_external_ids(self, external_ids: Collection[str]) -> dict[str, int]:
+        if not external_ids:
+            return {}
+        query = select(lo_.external_id, lo_.id).where(lo_.external_id.in_(list(external_ids)))
+        return dict(self.session.execute(query).tuples().all())
+
+    def line_external_ids(self, external_ids: Collection[str]) -> dict[str, int | None]:
+        if not external_ids:
+            return {}
+        query = select(ln_.external_id, ln_.id).where(ln_.external_id.in_(list(external_ids)))
+        return dict(self.session.execute(query).tuples().all())
+
+    # --- writing a chunk --------------------------------------------------------------------
+
+    def write_orders(self, orders: Iterable[OrderState]) -> None:
+        """The chunk's changes, one statement per kind: lines deleted, added and updated,
+        logistic orders and commercial orders updated (each version bumped once)."""
+        changed = [o for o in orders if o.changed]
+        los = [lo for o in changed for lo in o.logistic_orders if lo.changed]
+        deleted = [line_id for lo in los for line_id in lo.deleted_line_ids]
+        new_lines = [(lo.id, ln) for lo in los for ln in lo.lines if ln.id is None]
+        updated = [ln for lo in los for ln in lo.lines if ln.id is not None and ln.changed]
+        if deleted:
+            self.session.execute(delete(order_lines).where(ln_.id.in_(deleted)))
+        if new_lines:
+            self.session.execute(
+                insert(order_lines),
+                [_line_values(ln) | {"logistic_order_id": lo_id} for lo_id, ln in new_lines],
+            )
+        if updated:
+            self.session.execute(
+                update(order_lines)
+                .where(ln_.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in _LINE_COLUMNS}),
+                [_line_values(ln) | {"_id": ln.id} for ln in updated],
+                execution_options={"synchronize_session": False},
+            )
+        if los:
+            self.session.execute(
+                update(logistic_orders)
+                .where(lo_.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in _LO_COLUMNS}),
+                [
+                    {
+                        "_id": lo.id,
+                        "external_id": lo.external_id,
+                        "status": lo.status.value,
+                        "shipping_address": lo.shipping_address,
+                        "total_net": lo.total_net,
+                        "total_tax": lo.total_tax,
+                        "total_gross": lo.total_gross,
+                        "updated_at": lo.updated_at,
+                    }
+                    for lo in los
+                ],
+                execution_options={"synchronize_session": False},
+            )
+        if changed:
+            self.session.execute(
+                update(commercial_orders)
+                .where(co.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in _ORDER_COLUMNS} | {"version": co.version + 1}),
+                [{"_id": o.id} | {k: getattr(o, k) for k in _ORDER_COLUMNS} for o in changed],
+                execution_options={"synchronize_session": False},
+            )
+
+    # --- dry runs ---------------------------------------------------------------------------
+
+    def dry_run_orders(self, job_id: str, order_ids: Collection[int]) -> dict[int, OrderState]:
+        """What earlier rows of this dry run did to these orders."""
+        if not order_ids:
+            return {}
+        t = import_dry_run_orders.c
+        query = select(t.order_id, t.state).where(
+            t.job_id == job_id, t.order_id.in_(list(order_ids))
+        )
+        return {
+            order_id: order_from_json(state) for order_id, state in self.session.execute(query)
+        }
+
+    def save_dry_run_orders(self, job_id: str, orders: Iterable[OrderState]) -> None:
+        changed = [o for o in orders if o.changed]
+        if not changed:
+            return
+        t = import_dry_run_orders.c
+        self.session.execute(
+            delete(import_dry_run_orders).where(
+                t.job_id == job_id, t.order_id.in_([o.id for o in changed])
+            )
+        )
+        self.session.execute(
+            insert(import_dry_run_orders),
+            [{"job_id": job_id, "order_id": o.id, "state": order_to_json(o)} for o in changed],
+        )
+
+
+_LINE_COLUMNS = (
+    "external_id",
+    "variant_id",
+    "variant_external_id",
+    "offer_price_id",
+    "offer_price_external_id",
+    "quantity",
+    "net_unit_price",
+    "gross_unit_price",
+    "tax_rate",
+    "tax_amount",
+    "total_net",
+    "total_gross",
+    "variant_name",
+    "variant_description",
+    "classification_external_id",
+    "custom_fields",
+)
+_LO_COLUMNS = (
+    "external_id",
+    "status",
+    "shipping_address",
+    "total_net",
+    "total_tax",
+    "total_gross",
+    "updated_at",
+)
+_ORDER_COLUMNS = (
+    "customer_user_id",
+    "custom_fields",
+    "is_validated",
+    "validated_at",
+    "total_net",
+    "total_tax",
+    "total_gross",
+    "product_count",
+    "line_count",
+    "updated_at",
+)
+
+
+def _line_values(line: LineState) -> dict[str, Any]:
+    return {k: getattr(line, k) for k in _LINE_COLUMNS}
+
+
+def _order_state(r: Row[Any]) -> OrderState:
+    m = r._mapping
+    return OrderState(
+        id=m["id"],
+        reference=m["reference"],
+        account_id=m["account_id"],
+        account_external_id=m["account_external_id"],
+        currency=m["currency"],
+        customer_user_id=m["customer_user_id"],
+        custom_fields=dict(m["custom_fields"] or {}),
+        is_validated=m["is_validated"],
+        validated_at=m["validated_at"],
+        total_net=m["total_net"],
+        total_tax=m["total_tax"],
+        total_gross=m["total_gross"],
+        product_count=m["product_count"],
+        line_count=m["line_count"],
+        version=m["version"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _logistic_order_state(r: Row[Any]) -> LogisticOrderState:
+    m = r._mapping
+    return LogisticOrderState(
+        id=m["id"],
+        reference=m["reference"],
+        external_id=m["external_id"],
+        supplier_id=m["supplier_id"],
+        supplier_external_id=m["supplier_external_id"],
+        status=LogisticOrderStatus(m["status"]),
+        shipping_address=m["shipping_address"],
+        total_net=m["total_net"],
+        total_tax=m["total_tax"],
+        total_gross=m["total_gross"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _line_state(r: Row[Any]) -> LineState:
+    m = r._mapping
+    return LineState(
+        **{k: m[k] for k in _LINE_COLUMNS},
+        id=m["id"],
+    )
+
+
+# --- dry-run state as JSON -----------------------------------------------------------------
+
+_DECIMALS = frozenset(
+    {
+        "net_unit_price",
+        "gross_unit_price",
+        "tax_rate",
+        "tax_amount",
+        "total_net",
+        "total_gross",
+        "total_tax",
+    }
+)
+_TIMES = frozenset({"updated_at", "validated_at"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _fields(obj: Any, skip: Collection[str] = ()) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in obj.__slots__ if name not in skip}
+
+
+def order_to_json(order: OrderState) -> dict[str, Any]:
+    data = _fields(order, ("logistic_orders", "changed"))
+    data["logistic_orders"] = [
+        _fields(lo, ("lines", "changed", "deleted_line_ids"))
+        | {"lines": [_fields(ln, ("changed",)) for ln in lo.lines]}
+        for lo in order.logistic_orders
+    ]
+    return data
+
+
+def _typed(data: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for name in _DECIMALS & out.keys():
+        out[name] = Decimal(out[name])
+    for name in _TIMES & out.keys():
+        out[name] = None if out[name] is None else datetime.fromisoformat(out[name])
+    return out
+
+
+def order_from_json(data: Mapping[str, Any]) -> OrderState:
+    logistic = []
+    for lo in data["logistic_orders"]:
+        fields = _typed({k: v for k, v in lo.items() if k != "lines"})
+        fields["status"] = LogisticOrderStatus(fields["status"])
+        state = LogisticOrderState(**fields)
+        state.lines = [LineState(**_typed(ln)) for ln in lo["lines"]]
+        logistic.append(state)
+    order = OrderState(**_typed({k: v for k, v in data.items() if k != "logistic_orders"}))
+    order.logistic_orders = logistic
+    return order
