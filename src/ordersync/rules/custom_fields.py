@@ -12,6 +12,18 @@ from ordersync.domain.catalog import CustomField, CustomFieldEntity, CustomField
 from ordersync.domain.errors import ErrorCode, FieldError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# How a yes/no is written in a CSV cell (case-insensitive): custom fields and the import's
+# deletion flag read the same words.
+BOOLEAN_WORDS: dict[str, bool] = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "0": False,
+}
 
 
 def value_problem(definition: CustomField, value: Any) -> str | None:
@@ -40,6 +52,30 @@ def value_problem(definition: CustomField, value: Any) -> str | None:
     ):
         return f"allows only {', '.join(definition.allowed_values)}"
     return None
+
+
+def custom_field_from_text(definition: CustomField, text: str) -> tuple[Any, str | None]:
+    """The typed value of a custom field written as text (a CSV cell) and None, or None and
+    why it does not fit: NUMBER as an int or a float written with a dot, BOOLEAN as one of
+    BOOLEAN_WORDS, DATE as YYYY-MM-DD, STRING and LIST as the text itself."""
+    kind = definition.type
+    value: Any = text
+    if kind is CustomFieldType.NUMBER:
+        try:
+            if _INTEGER.fullmatch(text):
+                value = int(text)
+            elif _NUMBER.fullmatch(text):
+                value = float(text)
+            else:
+                return None, "expects a number (with a dot for decimals)"
+        except ValueError:  # more digits than Python converts
+            return None, "expects a number of reasonable size"
+    elif kind is CustomFieldType.BOOLEAN:
+        value = BOOLEAN_WORDS.get(text.lower())
+        if value is None:
+            return None, "expects true or false"
+    problem = value_problem(definition, value)
+    return (None, problem) if problem else (value, None)
 
 
 def check_values(
