@@ -215,10 +215,11 @@ def _status(text: str) -> LogisticOrderStatus:
         _refuse(RowCode.UNEXPECTED_VALUE, "is not a logistic order status")
 
 
-def _remembered(reading: Reading) -> Reading:
-    """`reading` with the values it gave kept: statuses, flags, quantities and prices repeat
-    from row to row, and a dictionary look-up is cheaper than reading them again. Refusals
-    are not kept, nor long texts, nor anything past MEMORY_SIZE different texts."""
+def _remembered(reading: Reading) -> tuple[Reading, dict[str, Any]]:
+    """`reading` with the values it gave kept, and where they are kept: statuses, flags,
+    quantities and prices repeat from row to row, and a dictionary look-up is cheaper than
+    reading them again. Refusals are not kept, nor long texts, nor anything past
+    MEMORY_SIZE different texts."""
     memory: dict[str, Any] = {}
 
     def read(text: str) -> Any:
@@ -230,7 +231,7 @@ def _remembered(reading: Reading) -> Reading:
                 memory[text] = value
             return value
 
-    return read
+    return read, memory
 
 
 def _flag(text: str) -> bool:
@@ -332,12 +333,13 @@ class RowParser:
     def __init__(self, columns: Sequence[str], custom_fields: Mapping[str, CustomField]) -> None:
         self.columns = tuple(columns)
         index_of = {name: index for index, name in enumerate(self.columns)}
+        self._memories: dict[str, dict[str, Any]] = {}
         segments: list[list[_Step]] = [[] for _ in range(len(_SEGMENT_ENDS) + 1)]
         segment = 0
         for column in Column:  # the seed's order is the order of the checks
             reading, bucket, key = _SEED_READINGS[column]
             if column in _REMEMBERED:
-                reading = _remembered(reading)
+                reading, self._memories[key] = _remembered(reading)
             if column.value in index_of:
                 step = (column, index_of[column.value], reading, bucket, key, column.value)
                 segments[segment].append(step)
@@ -354,7 +356,7 @@ class RowParser:
                 if definition is not None and definition.entity is CustomFieldEntity.ORDER
                 else _LINE_FIELDS
             )
-            reading = _remembered(_custom_field(definition))
+            reading, _ = _remembered(_custom_field(definition))
             segments[-1].append((None, index, reading, bucket, name, name))
             free_text = (
                 definition is not None
@@ -381,7 +383,11 @@ class RowParser:
         self._address_keys = tuple(step[4] for step in address_steps)
         # Lengths and characters are checked for the whole row at once; what is left is
         # turning text into numbers, statuses and flags.
-        self._typed = tuple((step[4], step[2]) for step in row_steps if step[4] in _TYPED_KEYS)
+        self._typed = tuple(
+            (step[4], self._memories.get(step[4], {}), step[2])
+            for step in row_steps
+            if step[4] in _TYPED_KEYS
+        )
         limits = dict.fromkeys(range(len(self.columns)), sys.maxsize)
         for column, (_, index, _, bucket, key, _) in zip(seed_columns, seed_steps, strict=True):
             limits[index] = ADDRESS_MAX[key] if bucket == _ADDRESS else _TEXT_MAX[column]
@@ -391,16 +397,18 @@ class RowParser:
         """The row's typed values, or a RowOutcome ERROR with the first problem found."""
         if record.extra_fields:
             return self._parse_slowly(record)
-        cells = tuple(map(str.strip, record.cells))
+        cells = record.cells
         joined = "|".join(cells)
         # Not printable: control characters (NUL, or a newline, allowed only in free text),
         # lone surrogates, and a few harmless ones (no-break space) the slow path accepts.
-        if (
-            not joined.isprintable()
-            or joined[:1] == "'"
-            or "|'" in joined
-            or not all(map(le, map(len, cells), self._limits))
-        ):
+        if not joined.isprintable():
+            return self._parse_slowly(record)
+        # Printable text has no whitespace but the space: trim only when one touches a cell's
+        # edge.
+        if " |" in joined or "| " in joined or joined[:1] == " " or joined[-1:] == " ":
+            cells = tuple(map(str.strip, cells))
+            joined = "|".join(cells)
+        if joined[:1] == "'" or "|'" in joined or not all(map(le, map(len, cells), self._limits)):
             return self._parse_slowly(record)
         texts = self._row_cells(cells)
         row: dict[str, Any] = dict(compress(zip(self._row_keys, texts, strict=True), texts))
@@ -418,10 +426,11 @@ class RowParser:
             return self._parse_slowly(record)
         fields: tuple[dict[str, Any], ...] = (row, address, {}, {})
         try:
-            for key, reading in self._typed:
+            for key, memory, reading in self._typed:
                 text = row.get(key)
                 if text is not None:
-                    row[key] = reading(text)
+                    value = memory.get(text)
+                    row[key] = reading(text) if value is None else value
             for index, custom_reading, bucket, key in self._custom:
                 text = cells[index]
                 if text:
