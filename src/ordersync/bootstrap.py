@@ -15,6 +15,7 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.adapters.pricing.registry import PricingClients
 from ordersync.domain.cpq import CpqGateways
 from ordersync.domain.pricing import PricingGateways
+from ordersync.jobs.dispatch import InProcessDispatcher, JobDispatcher, ProcrastinateDispatcher
 from ordersync.settings import Settings
 
 
@@ -24,6 +25,16 @@ def unit_of_work_factory(settings: Settings) -> tuple[Callable[[], UnitOfWork], 
     engine = engine_from_settings(settings)
     session_factory = make_session_factory(engine, settings.db_retry_after_s)
     return (lambda: UnitOfWork(session_factory)), engine
+
+
+def dispatcher_for(settings: Settings, uow_factory: Callable[[], UnitOfWork]) -> JobDispatcher:
+    """Where import jobs run: procrastinate's queue on PostgreSQL (`ordersync worker`
+    processes run them), threads of the serving process on SQLite."""
+    from ordersync.jobs.queue import is_queue_database, queue_app
+
+    if is_queue_database(settings.database_url):
+        return ProcrastinateDispatcher(queue_app(settings, deferring_only=True))
+    return InProcessDispatcher(uow_factory)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, load, simulate."""
+"""Command line: serve, worker, migrate, load, simulate."""
 
 from __future__ import annotations
 
@@ -105,6 +105,40 @@ def serve(
         port=port if port is not None else settings.port,
         workers=workers,
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Import partitions run at once (default: ORDERSYNC_QUEUE_WORKER_CONCURRENCY)",
+        ),
+    ] = None,
+) -> None:
+    """Run import jobs from the PostgreSQL queue (procrastinate) until SIGTERM or Ctrl-C.
+
+    Any number of workers, on any machines, share the queue; a job whose worker died is
+    run again by another after ORDERSYNC_QUEUE_STALLED_AFTER_S. On SQLite, `ordersync
+    serve` runs the jobs itself."""
+    from ordersync.jobs.queue import configure_worker_logging, is_queue_database, run_worker
+    from ordersync.log_config import configure_logging
+
+    settings = get_settings()
+    if not is_queue_database(settings.database_url):
+        console.print(
+            "On SQLite, import jobs run inside `ordersync serve`: no worker is needed "
+            f"({_safe(settings.database_url)})."
+        )
+        raise typer.Exit(2)
+    configure_logging(settings.log_json, settings.log_level)
+    configure_worker_logging(settings.log_level)
+    try:
+        run_worker(settings, concurrency)
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
 
 
 @simulate.command("pricing")

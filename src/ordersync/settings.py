@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     cpq_timeout_s: float = Field(5.0, gt=0)  # the whole push, retries included
     cpq_lease_margin_s: float = Field(5.0, ge=0)  # a push lease lasts cpq_timeout_s + this
 
+    # --- job queue (procrastinate on PostgreSQL; `ordersync worker`) -----------------------
+    # A job whose worker sent no heartbeat for this long is retried by another worker; the
+    # heartbeat interval and the stalled-job sweep are derived from it (jobs/queue.py).
+    queue_stalled_after_s: float = Field(30.0, gt=0)
+    queue_worker_concurrency: int = Field(1, ge=1)  # partitions one worker runs at once
+
     # --- CSV import jobs (SPEC §4) -----------------------------------------------------------
     import_max_bytes: int = Field(104_857_600, ge=1)  # upload limit, 413 above
     # Rows of one commercial order share a partition; partitions run in parallel (one queue

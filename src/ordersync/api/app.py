@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,8 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.errors import install_error_handlers
 from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
 from ordersync.api.routers import health, operator, shop
-from ordersync.bootstrap import gateways
+from ordersync.bootstrap import dispatcher_for, gateways
+from ordersync.jobs.imports import unfinished_partitions
 from ordersync.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -34,7 +36,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # it again and shows up as a latency spike.
     gc.collect()
     gc.freeze()
+    # On SQLite this process runs the import jobs: hand over again the partitions a stopped
+    # process left unfinished (on PostgreSQL the queue keeps them; this does nothing).
+    uow_factory = app.state.uow_factory
+    await asyncio.to_thread(
+        app.state.dispatcher.resume_unfinished, lambda: unfinished_partitions(uow_factory)
+    )
     yield
+    # Queued partitions are dropped and a running one is cut short when the process ends;
+    # the next start-up resumes them.
+    app.state.dispatcher.close(wait=False)
     app.state.gateways.close()
     app.state.engine.dispose()
 
@@ -49,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine, settings.db_retry_after_s)
+    app.state.uow_factory = lambda: UnitOfWork(app.state.session_factory)
+    # Import jobs are told to run once their row is committed (enqueue-after-commit).
+    app.state.dispatcher = dispatcher_for(settings, app.state.uow_factory)
     outside = gateways(settings)
     app.state.gateways = outside
     app.state.pricing = outside.pricing

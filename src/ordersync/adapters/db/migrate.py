@@ -20,4 +20,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Our tables up to `revision`; on PostgreSQL, also the job queue's (procrastinate's
+    own schema, installed once: it is not an Alembic revision of ours)."""
     command.upgrade(alembic_config(url), revision)
+    from ordersync.jobs.queue import ensure_queue_schema, is_queue_database
+
+    if is_queue_database(url):
+        ensure_queue_schema(url)
