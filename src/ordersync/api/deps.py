@@ -13,6 +13,7 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller, ClientType
 from ordersync.domain.cpq import CpqGateways
 from ordersync.domain.errors import BadRequest, ErrorCode, FieldError, Unauthorized
+from ordersync.domain.history import Actor, Source
 from ordersync.domain.paging import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -25,9 +26,20 @@ from ordersync.services.access import require
 from ordersync.settings import Settings
 
 
+def request_actor(request: Request) -> Actor:
+    """Who the request acts as, for the history of what it writes."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    return Actor(
+        caller.user_external_id if caller else None,
+        caller.client_type.value if caller else None,
+        getattr(request.state, "request_id", None),
+    )
+
+
 def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
     session_factory = request.app.state.session_factory
-    return lambda: UnitOfWork(session_factory)
+    actor = request_actor(request)
+    return lambda: UnitOfWork(session_factory, actor)
 
 
 UowFactoryDep = Annotated[Callable[[], UnitOfWork], Depends(get_uow_factory)]
@@ -73,6 +85,28 @@ def _documented_access_headers(
 ) -> None:
     """Only documents the access headers in OpenAPI: the Authenticate middleware reads them
     (before any body) and leaves the caller in the request state."""
+
+
+def _documented_idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=r"^[!-~]{1,255}$",
+            description="1 to 255 visible ASCII characters (else 400 IDEMPOTENCY_KEY_INVALID). "
+            "The first request with a key runs and its answer (status, body, ETag, Location) is "
+            "kept 24 h for the caller; a repeat of the same request (method, path, query, "
+            "If-Match, body) gets that answer again, with `Idempotent-Replayed: true`, and "
+            "changes nothing. The same key with another request: 422 IDEMPOTENCY_KEY_REUSED; "
+            "while the first still runs: 409 IDEMPOTENCY_KEY_IN_USE. A 5xx is not kept.",
+        ),
+    ] = None,
+) -> None:
+    """Only documents the header in OpenAPI: the Idempotency middleware reads it (and the
+    body) before the route runs."""
+
+
+IdempotencyKey = Annotated[None, Depends(_documented_idempotency_key)]
 
 
 def _caller(client_type: ClientType) -> Callable[..., Caller]:
@@ -156,6 +190,23 @@ def paging(fields: tuple[str, ...], default: tuple[SortKey, ...]) -> Callable[..
         return PageRequest(page, size, parse_sort(sort or (), fields, default))
 
     return dependency
+
+
+def page_only(
+    page: Annotated[int, Query(ge=0, le=1_000_000, description="From 0")] = 0,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> PageRequest:
+    """`page` and `size` of a list that has one order only (history: newest first)."""
+    return PageRequest(page, size)
+
+
+PageOnly = Annotated[PageRequest, Depends(page_only)]
+HistorySource = Annotated[
+    Source | None,
+    Query(
+        description="Only entries of this source: API, SYNC, IMPORT, CPQ, BUNDLE, OPERATOR_PATCH"
+    ),
+]
 
 
 SORT_QUERY = Query(

@@ -186,3 +186,39 @@ PATCH_BODIES: dict[str, Any] = {
 
 def answer(example: Any, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"example": example}}}
+
+
+HISTORY_PAGE: dict[str, Any] = {
+    "content": [
+        {
+            "at": "2026-11-25T10:05:00Z",
+            "actor": {"userExternalId": "U-BUILDCO-1", "clientType": "ACCOUNT"},
+            "source": "API",
+            "jobId": None,
+            "lineNumber": None,
+            "requestId": "3f2a9c…",
+            "versionBefore": 2,
+            "versionAfter": 3,
+            "changes": [
+                {
+                    "entity": "LINE",
+                    "id": 13,
+                    "field": "quantity",
+                    "before": 100,
+                    "after": 120,
+                },
+                {
+                    "entity": "LINE",
+                    "id": 13,
+                    "field": "total_net",
+                    "before": "38.0000",
+                    "after": "45.60",
+                },
+            ],
+        }
+    ],
+    "page": 0,
+    "size": 20,
+    "totalElements": 1,
+    "totalPages": 1,
+}

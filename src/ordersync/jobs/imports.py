@@ -11,6 +11,7 @@ from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.catalog import CustomField
 from ordersync.domain.errors import DuplicateValue
+from ordersync.domain.history import Actor
 from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
 from ordersync.rules.import_rows import RowParser
 from ordersync.services.import_chunks import apply_chunk
@@ -35,6 +36,7 @@ def run_partition(
         uow.imports.start(job_id, utcnow())
         uow.commit()
         custom_fields = uow.catalog.custom_fields()
+        actor = uow.imports.job_actor(job_id)
     parser = RowParser(job.columns, {d.external_id: d for d in custom_fields})
     while True:
         with uow_factory() as uow:
@@ -42,7 +44,7 @@ def run_partition(
             if not staged:
                 break
             try:
-                outcomes = apply_chunk(uow, job, parser, custom_fields, staged)
+                outcomes = apply_chunk(uow, job, parser, custom_fields, staged, actor)
                 uow.imports.record_outcomes(job_id, outcomes)
                 uow.imports.add_counts(job_id, outcomes)
                 uow.commit()
@@ -51,7 +53,7 @@ def run_partition(
                 # Another partition took an external id this chunk sets: redo the chunk a
                 # row at a time, so only the row that lost the race fails.
                 log.info("import_chunk_conflict", job_id=job_id, partition=partition)
-        _one_row_at_a_time(uow_factory, job, parser, custom_fields, staged)
+        _one_row_at_a_time(uow_factory, job, parser, custom_fields, staged, actor)
     with uow_factory() as uow:
         finished = uow.imports.finish_if_done(job_id, utcnow())
         uow.commit()
@@ -71,11 +73,12 @@ def _one_row_at_a_time(
     parser: RowParser,
     custom_fields: Sequence[CustomField],
     staged: Sequence[CsvRecord],
+    actor: Actor,
 ) -> None:
     for record in staged:
         try:
             with uow_factory() as uow:
-                outcomes = apply_chunk(uow, job, parser, custom_fields, [record])
+                outcomes = apply_chunk(uow, job, parser, custom_fields, [record], actor)
                 uow.imports.record_outcomes(job.id, outcomes)
                 uow.imports.add_counts(job.id, outcomes)
                 uow.commit()

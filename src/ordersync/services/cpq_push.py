@@ -9,6 +9,7 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
 from ordersync.domain.cpq import CpqGateways, CpqLine, CpqOrder, CpqResult, CpqUnavailable
 from ordersync.domain.errors import BadGateway, Conflict, ErrorCode, NotFound, Unprocessable
+from ordersync.domain.history import Source
 from ordersync.domain.orders import CommercialOrder
 from ordersync.services.access import ensure_can_write
 from ordersync.services.order_context import utcnow
@@ -92,7 +93,7 @@ def _record(
     with uow_factory() as uow:
         order = _callers_order(uow, caller, reference, lock=True)
         order.record_cpq_push(result, utcnow(), outdated=order.version != seen_version)
-        uow.commit()
+        uow.commit(Source.CPQ)
         return order
 
 

@@ -13,6 +13,7 @@ from ordersync.domain.access import Caller, ClientType
 from ordersync.domain.bundle import BundleOrder, DataBundle
 from ordersync.domain.catalog import CustomFieldEntity
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
+from ordersync.domain.history import Source
 from ordersync.domain.orders import CommercialOrder, SourceType
 from ordersync.domain.tenant import TenantSettings
 from ordersync.domain.text import InvalidJson, InvalidText, first_value_problem, parse_json
@@ -94,7 +95,7 @@ def load_validated_bundle(
         counts["orders"] = _load_orders(uow, bundle.orders)
         if progress:
             progress("orders", counts["orders"])
-        uow.commit()
+        uow.commit(Source.BUNDLE)
     return counts
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.catalog import CustomField
+from ordersync.domain.history import Actor, HistoryEntry, Snapshot, Source, diff, snapshot
 from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
 from ordersync.rules.import_rows import ImportRow, RowParser
 from ordersync.rules.internal_order_update import (
+    LogisticOrderState,
     Lookups,
     OrderState,
     RowRefused,
@@ -33,6 +36,7 @@ def apply_chunk(
     parser: RowParser,
     custom_fields: Sequence[CustomField],
     staged: Sequence[CsvRecord],
+    actor: Actor,
 ) -> list[RowOutcome]:
     """The chunk's outcomes, its changes written (or, in a dry run, kept aside for the
     file's later rows). The caller commits: changes and results land together."""
@@ -51,6 +55,7 @@ def apply_chunk(
     }
     lookups = _lookups(uow, parsed, orders, custom_fields)
     now = utcnow()
+    history: list[HistoryEntry] = []
     for item in parsed:
         row = item.row
         found = (
@@ -68,19 +73,61 @@ def apply_chunk(
             )
             continue
         order, lo = found
+        before = _row_snapshot(order, lo, row)
         try:
-            apply_row(row, order, lo, lookups, now)
+            changed = apply_row(row, order, lo, lookups, now)
         except RowRefused as refusal:
             outcomes[item.line_number] = outcome_of(item.line_number, refusal)
             continue
         outcomes[item.line_number] = outcome_of(item.line_number, None)
+        if changed and not job.dry_run:
+            changes = diff(before, _row_snapshot(order, lo, row))
+            if changes:
+                history.append(
+                    HistoryEntry(
+                        order.id,
+                        now,
+                        actor,
+                        Source.IMPORT,
+                        order.version,
+                        order.version + 1,  # the chunk's write bumps it once
+                        tuple(changes),
+                        job_id=job.id,
+                        line_number=item.line_number,
+                    )
+                )
         if lo.external_id:
             by_external_id[lo.external_id] = (order, lo)
     if job.dry_run:
         uow.imports.save_dry_run_orders(job.id, orders)
     else:
         uow.imports.write_orders(orders)
+        uow.history.add(history)
     return [outcomes[record.line_number] for record in staged]
+
+
+def _row_snapshot(order: OrderState, lo: LogisticOrderState, row: ImportRow) -> Snapshot:
+    """What one row can change: the order's header, its logistic order's, and the line it
+    names (or adds). Cheaper than the whole order, which may hold many lines."""
+    lines = [
+        ln
+        for ln in lo.lines
+        if (row.line_id is not None and ln.id == row.line_id)
+        or (row.line_external_id is not None and ln.external_id == row.line_external_id)
+    ]
+    return snapshot(_Partial(order, [_Partial(lo, lines)]))
+
+
+class _Partial:
+    """An order or logistic order seen through a subset of its children (for a snapshot)."""
+
+    def __init__(self, whole: Any, children: list[Any]) -> None:
+        self._whole = whole
+        self.logistic_orders = children
+        self.lines = children
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._whole, name)
 
 
 def _load_orders(uow: UnitOfWork, job: ImportJob, parsed: Sequence[_Parsed]) -> list[OrderState]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ordersync.adapters.db.order_queries import logistic_order_page
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.errors import Conflict, DuplicateValue, ErrorCode, NotFound
+from ordersync.domain.history import Source
 from ordersync.domain.listing import LogisticOrderFilter, LogisticOrderRow
 from ordersync.domain.orders import CommercialOrder, LogisticOrder
 from ordersync.domain.paging import Page, PageRequest, SortKey
@@ -66,7 +67,7 @@ def patch_logistic_order(
                 raise taken
             if apply_patch(order, lo, patch, utcnow()):
                 try:
-                    uow.commit()
+                    uow.commit(Source.OPERATOR_PATCH)
                 except DuplicateValue:
                     # Another request took the id between the check and the commit; the
                     # external id is the only unique value a patch writes.

@@ -17,6 +17,7 @@ from ordersync.domain.errors import (
     NotFound,
     Unprocessable,
 )
+from ordersync.domain.history import Source
 from ordersync.domain.orders import CommercialOrder, OrderIdType, SourceType
 from ordersync.domain.pricing import PricingGateways
 from ordersync.domain.tenant import TenantSettings
@@ -108,7 +109,7 @@ def create_order(
                         order, fill.updates, LineType.VARIANT, fill.catalog, fill.ctx, prices
                     )
                 uow.orders.add(order)
-                uow.commit()
+                uow.commit(Source.API)
                 return order
         except DuplicateValue:
             if attempt == CREATE_ATTEMPTS - 1:
@@ -205,7 +206,7 @@ def remove_lines(
         with uow_factory() as uow:
             order = editable_draft(uow, caller, reference, if_match)
             delete_lines(order, offer_price_external_ids, utcnow())
-            uow.commit()
+            uow.commit(Source.API)
             return order.version
 
     return with_retries(if_match, work)

@@ -8,6 +8,7 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
 from ordersync.domain.catalog import BuyerContext, CustomFieldEntity, OfferPrice
 from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
+from ordersync.domain.history import Source
 from ordersync.domain.orders import CommercialOrder
 from ordersync.domain.pricing import PriceRequest, PricingGateways
 from ordersync.domain.tenant import TenantSettings
@@ -98,7 +99,7 @@ def synchronise(
         plan, current = _plan(uow, caller, order, settings, prices)
         changed = apply_plan(order, plan, current.ctx)
         if changed:
-            uow.commit()
+            uow.commit(Source.SYNC)
         return WriteResult(plan.reported, order.version, changed)
 
     return priced_write(uow_factory, caller, reference, if_match, pricing, _ask(caller), apply)
@@ -130,7 +131,7 @@ def place_order(
             )
         _check_required_fields(current.book, order)
         order.place(current.ctx.now)
-        uow.commit()
+        uow.commit(Source.API)
         return order
 
     return priced_write(uow_factory, caller, reference, if_match, pricing, _ask(caller), apply)

@@ -10,6 +10,7 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.access import Caller
 from ordersync.domain.catalog import BuyerContext, CustomFieldEntity
 from ordersync.domain.errors import BadGateway, ErrorCode
+from ordersync.domain.history import Source
 from ordersync.domain.orders import CommercialOrder
 from ordersync.domain.pricing import PriceRequest, PricingGateways, PricingUnavailable
 from ordersync.domain.tenant import TenantSettings
@@ -119,7 +120,7 @@ def update_lines(
                 ErrorCode.PRICING_UNAVAILABLE,
                 f"The pricing system could not price the lines: {exc}",
             ) from None
-        uow.commit()
+        uow.commit(Source.API)
         return WriteResult(warnings, order.version)
 
     return priced_write(uow_factory, caller, reference, if_match, pricing, ask, apply)

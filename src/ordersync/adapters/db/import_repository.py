@@ -27,6 +27,7 @@ from ordersync.adapters.db.tables import (
     users,
     variants,
 )
+from ordersync.domain.history import Actor
 from ordersync.domain.imports import ImportJob, ImportType, JobStatus, RowOutcome, RowResult
 from ordersync.domain.listing import LogisticOrderFilter, utc_bound
 from ordersync.domain.statuses import LogisticOrderStatus
@@ -117,6 +118,15 @@ class ImportRepository:
     def job(self, job_id: str) -> ImportJob | None:
         r = self.session.execute(select(import_jobs).where(jobs.id == job_id)).first()
         return None if r is None else _job(r)
+
+    def job_actor(self, job_id: str) -> Actor:
+        """Who uploaded the job: the actor of the history its rows write."""
+        row = self.session.execute(
+            select(users.c.external_id, users.c.client_type)
+            .join(import_jobs, jobs.created_by == users.c.id)
+            .where(jobs.id == job_id)
+        ).first()
+        return Actor(row.external_id, row.client_type) if row else Actor(None, None)
 
     def partitions(self, job_id: str) -> int:
         return int(self.session.scalar(select(jobs.partitions).where(jobs.id == job_id)) or 0)
@@ -292,7 +302,7 @@ class ImportRepository:
                     "_line": o.line_number,
                     "_result": o.result.value,
                     "_code": o.code,
-                    "_message": o.message,
+                    "_message": _storable(o.message),
                 }
                 for o in outcomes
             ],
@@ -566,6 +576,13 @@ _ORDER_COLUMNS = (
     "line_count",
     "updated_at",
 )
+
+
+def _storable(message: str | None) -> str | None:
+    """Fix: a message repeats the refused cell, and a NUL in it (valid CSV, refused as
+    F-E-012) made PostgreSQL refuse the result's write, failing the chunk again and again;
+    PostgreSQL text cannot hold NUL, so it is written as the escape `\\x00`."""
+    return None if message is None else message.replace("\x00", "\\x00")
 
 
 def _line_values(line: LineState) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from ordersync.adapters.db.tables import commercial_orders, logistic_orders
+from ordersync.domain.history import Snapshot, snapshot
 from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderIdType
 
 MAX_ID = 2**31 - 1
@@ -21,9 +22,18 @@ def _with_lines(query: Select[CommercialOrder]) -> Select[CommercialOrder]:
 class OrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Orders loaded to be written (or added), with how they were: the unit of work
+        # records their history at commit.
+        self.tracked: list[tuple[CommercialOrder, Snapshot, int]] = []
 
     def add(self, order: CommercialOrder) -> None:
         self.session.add(order)
+        self.tracked.append((order, {}, 0))
+
+    def _tracking(self, order: CommercialOrder | None) -> CommercialOrder | None:
+        if order is not None and all(o is not order for o, _, _ in self.tracked):
+            self.tracked.append((order, snapshot(order), order.version))
+        return order
 
     def reference_taken(self, reference: str) -> bool:
         return bool(
@@ -49,9 +59,22 @@ class OrderRepository:
                 )
             )
         )
-        if for_update:
-            query = query.with_for_update(of=commercial_orders)
-        return self.session.scalars(_with_lines(query)).first()
+        if not for_update:
+            return self.session.scalars(_with_lines(query)).first()
+        query = query.with_for_update(of=commercial_orders)
+        return self._tracking(self.session.scalars(_with_lines(query)).first())
+
+    def id_of(
+        self, reference: str, *, account_id: int | None = None, store_id: int | None = None
+    ) -> int | None:
+        """The id of the order with that reference (in that account and store, if given)."""
+        c = commercial_orders.c
+        query = select(c.id).where(c.reference == reference)
+        if account_id is not None:
+            query = query.where(c.account_id == account_id)
+        if store_id is not None:
+            query = query.where(c.store_id == store_id)
+        return self.session.scalar(query)
 
     def logistic_external_id_taken(self, external_id: str) -> bool:
         return bool(
@@ -87,8 +110,9 @@ class OrderRepository:
             query = query.where(c.account_id == account_id)
         if store_id is not None:
             query = query.where(c.store_id == store_id)
-        if for_update:
-            # Serialises writers of one order on PostgreSQL; SQLite already holds the
-            # database write lock (BEGIN IMMEDIATE).
-            query = query.with_for_update(of=commercial_orders)
-        return self.session.scalars(_with_lines(query)).first()
+        if not for_update:
+            return self.session.scalars(_with_lines(query)).first()
+        # Serialises writers of one order on PostgreSQL; SQLite already holds the database
+        # write lock (BEGIN IMMEDIATE).
+        query = query.with_for_update(of=commercial_orders)
+        return self._tracking(self.session.scalars(_with_lines(query)).first())

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -414,4 +415,49 @@ import_dry_run_orders = Table(
     Column("job_id", ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
     Column("order_id", Integer, primary_key=True),
     Column("state", JSON, nullable=False),
+)
+
+
+# Idempotency keys (SPEC §7): per caller, the first request's fingerprint and, once it has
+# answered, its answer. A key is taken with one INSERT … ON CONFLICT in a short transaction
+# of its own; `locked_until` (renewed while the request runs) lets a repeat take over a key
+# whose process died. Rows past `expires_at` are purged a few at a time by new keys.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),  # sha256, hex
+    Column("state", String(16), nullable=False),
+    Column("holder", String(32), nullable=False),  # the running request's claim
+    Column("response_status", Integer),
+    Column("response_headers", JSON),
+    Column("response_body", LargeBinary),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    Column("locked_until", UtcDateTime()),
+)
+
+
+# One entry per write to an order (SPEC §7), in the write's own transaction.
+order_history = Table(
+    "order_history",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "order_id",
+        ForeignKey("commercial_orders.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor_user_external_id", EXT),
+    Column("actor_client_type", String(16)),
+    Column("source", String(16), nullable=False),
+    Column("job_id", String(36)),
+    Column("line_number", Integer),
+    Column("request_id", String(64)),
+    Column("version_before", Integer, nullable=False),
+    Column("version_after", Integer, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Index("ix_order_history_order_id", "order_id", "id"),
 )

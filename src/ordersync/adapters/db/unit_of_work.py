@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import TracebackType
 
 import structlog
@@ -13,10 +14,13 @@ from ordersync.adapters.db.access_repository import AccessRepository
 from ordersync.adapters.db.catalog_repository import CatalogRepository
 from ordersync.adapters.db.engine import RETRY_AFTER_KEY
 from ordersync.adapters.db.errors import is_unavailable
+from ordersync.adapters.db.history_repository import HistoryRepository
+from ordersync.adapters.db.idempotency_repository import IdempotencyRepository
 from ordersync.adapters.db.import_repository import ImportRepository
 from ordersync.adapters.db.lease_repository import LeaseRepository
 from ordersync.adapters.db.order_repository import OrderRepository
 from ordersync.domain.errors import DuplicateValue, ErrorCode, ServiceUnavailable, StaleWrite
+from ordersync.domain.history import Actor, HistoryEntry, Source, diff, snapshot
 
 log = structlog.get_logger(__name__)
 
@@ -28,9 +32,12 @@ class UnitOfWork:
     access: AccessRepository
     leases: LeaseRepository
     imports: ImportRepository
+    idempotency: IdempotencyRepository
+    history: HistoryRepository
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None) -> None:
         self.session_factory = session_factory
+        self.actor = actor or Actor(None, None)
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.session_factory()
@@ -39,6 +46,8 @@ class UnitOfWork:
         self.access = AccessRepository(self.session)
         self.leases = LeaseRepository(self.session)
         self.imports = ImportRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
+        self.history = HistoryRepository(self.session)
         return self
 
     def __exit__(
@@ -78,14 +87,37 @@ class UnitOfWork:
         error.retry_after = self.session.info.get(RETRY_AFTER_KEY, error.retry_after)
         raise error from exc
 
-    def commit(self) -> None:
-        """Commit, saying in the domain's words when another writer got there first."""
+    def commit(self, source: Source | None = None) -> None:
+        """Commit, with one history entry per order this unit of work wrote (SPEC §7): the
+        write's `source`, the actor, the versions and the field changes, in the same
+        transaction. Says in the domain's words when another writer got there first."""
         try:
+            self._record_history(source)
             self.session.commit()
         except StaleDataError as exc:
             raise StaleWrite(str(exc)) from exc
         except IntegrityError as exc:
             raise DuplicateValue(str(exc.orig)) from exc
+
+    def _record_history(self, source: Source | None) -> None:
+        if not self.orders.tracked:
+            return
+        self.session.flush()  # versions bumped, new entities given their ids
+        now = datetime.now(UTC)
+        entries = []
+        for order, before, version in self.orders.tracked:
+            assert order.id is not None
+            changes = diff(before, snapshot(order))
+            if not changes:
+                continue
+            if source is None:
+                raise AssertionError("a write to an order must say its source for its history")
+            entries.append(
+                HistoryEntry(
+                    order.id, now, self.actor, source, version, order.version, tuple(changes)
+                )
+            )
+        self.history.add(entries)
 
     def flush(self) -> None:
         try:

@@ -15,15 +15,18 @@ from ordersync.adapters.csv.writer import csv_rows
 from ordersync.api import examples
 from ordersync.api.bodies import received_body
 from ordersync.api.deps import (
+    HistorySource,
+    IdempotencyKey,
     IfMatch,
     OperatorCaller,
+    PageOnly,
     SettingsDep,
     UowFactoryDep,
     paging,
     set_etag,
 )
 from ordersync.api.routing import OrdersyncRoute
-from ordersync.api.schemas.common import ErrorOut
+from ordersync.api.schemas.common import ErrorOut, HistoryEntryOut, HistoryPageOut
 from ordersync.api.schemas.operator import (
     ImportJobCreatedOut,
     ImportJobOut,
@@ -41,7 +44,7 @@ from ordersync.domain.paging import (
 )
 from ordersync.jobs.bundle_load import load_in_child
 from ordersync.rules.logistic_orders import LogisticOrderPatch, parse_status
-from ordersync.services import imports, logistic_orders, operator_orders
+from ordersync.services import history, imports, logistic_orders, operator_orders
 from ordersync.services.data_bundle import load_validated_bundle, parse_bundle
 from ordersync.services.logistic_orders import (
     DEFAULT_LOGISTIC_ORDER_SORT,
@@ -207,6 +210,7 @@ def _csv_response(name: str, header: list[str], rows: Iterator[Sequence[str | No
 def create_import_job(
     request: Request,
     caller: OperatorCaller,
+    _idempotency: IdempotencyKey,
     uow_factory: UowFactoryDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The CSV file")],
@@ -298,3 +302,20 @@ def export_internal_orders(
         uow_factory, LogisticOrderFilter(statuses, supplier, account, created_from, created_to)
     )
     return _csv_response("internal-orders.csv", header, rows)
+
+
+@router.get(
+    "/v1/operator/commercial-orders/{reference}/history",
+    response_model=HistoryPageOut,
+    responses={**_ERRORS, 200: examples.answer(examples.HISTORY_PAGE)},
+    summary="The order's history: one entry per write, newest first",
+)
+def get_order_history(
+    reference: str,
+    caller: OperatorCaller,
+    uow_factory: UowFactoryDep,
+    page_request: PageOnly,
+    source: HistorySource = None,
+) -> HistoryPageOut:
+    result = history.order_history(uow_factory(), reference, page_request, source)
+    return HistoryPageOut.of(result, HistoryEntryOut.of)

@@ -10,7 +10,10 @@ from ordersync.api import examples
 from ordersync.api.deps import (
     AccountCaller,
     CpqDep,
+    HistorySource,
+    IdempotencyKey,
     IfMatch,
+    PageOnly,
     PricingDep,
     SettingsDep,
     UowFactoryDep,
@@ -18,7 +21,12 @@ from ordersync.api.deps import (
     set_etag,
 )
 from ordersync.api.routing import OrdersyncRoute
-from ordersync.api.schemas.common import ErrorOut, custom_field_map
+from ordersync.api.schemas.common import (
+    ErrorOut,
+    HistoryEntryOut,
+    HistoryPageOut,
+    custom_field_map,
+)
 from ordersync.api.schemas.shop import (
     CreatedOut,
     CreateOrderIn,
@@ -35,7 +43,7 @@ from ordersync.domain.paging import (
     split_values,
 )
 from ordersync.rules.line_updates import MAX_LINES_PER_ORDER
-from ordersync.services import cpq_push, orders, synchronise, update_lines
+from ordersync.services import cpq_push, history, orders, synchronise, update_lines
 from ordersync.services.order_listing import (
     DEFAULT_ORDER_SORT,
     ORDER_SORT_FIELDS,
@@ -79,6 +87,7 @@ _WARNINGS_EXAMPLE = [
 def create_commercial_order(
     body: Annotated[CreateOrderIn, Body(openapi_examples=examples.CREATE_ORDER_BODIES)],
     caller: AccountCaller,
+    _idempotency: IdempotencyKey,
     uow_factory: UowFactoryDep,
     pricing: PricingDep,
     response: Response,
@@ -167,6 +176,7 @@ def update_commercial_order_lines(
     reference: str,
     body: UpdateLinesIn,
     caller: AccountCaller,
+    _idempotency: IdempotencyKey,
     uow_factory: UowFactoryDep,
     pricing: PricingDep,
     expected: IfMatch,
@@ -207,6 +217,7 @@ def update_commercial_order_lines(
 def delete_commercial_order_lines(
     reference: str,
     caller: AccountCaller,
+    _idempotency: IdempotencyKey,
     uow_factory: UowFactoryDep,
     expected: IfMatch,
     body: Annotated[
@@ -250,6 +261,7 @@ def delete_commercial_order_lines(
 def synchronise_commercial_order(
     reference: str,
     caller: AccountCaller,
+    _idempotency: IdempotencyKey,
     uow_factory: UowFactoryDep,
     pricing: PricingDep,
     expected: IfMatch,
@@ -299,6 +311,7 @@ def place_commercial_order(
 def push_commercial_order_to_cpq(
     reference: str,
     caller: AccountCaller,
+    _idempotency: IdempotencyKey,
     uow_factory: UowFactoryDep,
     cpq: CpqDep,
     settings: SettingsDep,
@@ -313,3 +326,20 @@ def push_commercial_order_to_cpq(
     )
     set_etag(response, order.version)
     return OrderOut.of(order)
+
+
+@router.get(
+    "/v1/shop/commercial-orders/{reference}/history",
+    response_model=HistoryPageOut,
+    responses={**_ERRORS, 200: examples.answer(examples.HISTORY_PAGE)},
+    summary="The order's history: one entry per write, newest first",
+)
+def get_order_history(
+    reference: str,
+    caller: AccountCaller,
+    uow_factory: UowFactoryDep,
+    page_request: PageOnly,
+    source: HistorySource = None,
+) -> HistoryPageOut:
+    result = history.order_history(uow_factory(), reference, page_request, source, caller=caller)
+    return HistoryPageOut.of(result, HistoryEntryOut.of)

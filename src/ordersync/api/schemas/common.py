@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
+from ordersync.domain.history import HistoryEntry
 from ordersync.domain.paging import Page
 
 ItemT = TypeVar("ItemT")
@@ -75,3 +77,49 @@ class PageOut(Body, Generic[ItemT]):
             total_elements=page.total,
             total_pages=page.total_pages,
         )
+
+
+class ActorOut(Body):
+    user_external_id: str | None
+    client_type: str | None
+
+
+class ChangeOut(Body):
+    entity: str
+    id: int | None
+    field: str | None
+    before: Any
+    after: Any
+
+
+class HistoryEntryOut(Body):
+    at: datetime
+    actor: ActorOut
+    source: str
+    job_id: str | None
+    line_number: int | None
+    request_id: str | None
+    version_before: int
+    version_after: int
+    changes: list[ChangeOut]
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryEntryOut:
+        return cls(
+            at=entry.at,
+            actor=ActorOut(
+                user_external_id=entry.actor.user_external_id,
+                client_type=entry.actor.client_type,
+            ),
+            source=entry.source.value,
+            job_id=entry.job_id,
+            line_number=entry.line_number,
+            request_id=entry.actor.request_id,
+            version_before=entry.version_before,
+            version_after=entry.version_after,
+            changes=[ChangeOut(**c.as_dict()) for c in entry.changes],
+        )
+
+
+class HistoryPageOut(PageOut[HistoryEntryOut]):
+    pass

@@ -1,0 +1,202 @@
+"""Order history (SPEC §7): every write to an order leaves one entry saying when, who,
+through what, and which fields changed from what to what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
+from typing import Any
+
+
+class Source(StrEnum):
+    API = "API"
+    SYNC = "SYNC"
+    IMPORT = "IMPORT"
+    CPQ = "CPQ"
+    BUNDLE = "BUNDLE"
+    OPERATOR_PATCH = "OPERATOR_PATCH"
+
+
+class Entity(StrEnum):
+    ORDER = "ORDER"
+    LOGISTIC_ORDER = "LOGISTIC_ORDER"
+    LINE = "LINE"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who wrote: a user (by external id and client type) and the request it came with."""
+
+    user_external_id: str | None
+    client_type: str | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    entity: Entity
+    id: int | None
+    field: str | None  # None: the whole entity was added or removed
+    before: Any
+    after: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity.value,
+            "id": self.id,
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    order_id: int
+    at: datetime
+    actor: Actor
+    source: Source
+    version_before: int
+    version_after: int
+    changes: tuple[Change, ...]
+    job_id: str | None = None
+    line_number: int | None = None
+
+
+# What the history follows, per entity (names of the aggregate's attributes; the CSV import's
+# lighter states carry the same names). Bookkeeping (version, updated_at) is left out.
+ORDER_FIELDS = (
+    "external_id",
+    "customer_user_id",
+    "store_view_id",
+    "is_validated",
+    "validated_at",
+    "custom_fields",
+    "total_net",
+    "total_tax",
+    "total_gross",
+    "product_count",
+    "line_count",
+    "cpq_transaction_id",
+    "cpq_sync_status",
+    "cpq_last_synced_at",
+)
+LOGISTIC_ORDER_FIELDS = (
+    "external_id",
+    "status",
+    "shipping_address",
+    "total_net",
+    "total_tax",
+    "total_gross",
+)
+LINE_FIELDS = (
+    "external_id",
+    "quantity",
+    "net_unit_price",
+    "gross_unit_price",
+    "tax_rate",
+    "tax_amount",
+    "total_net",
+    "total_gross",
+    "variant_name",
+    "variant_description",
+    "classification_external_id",
+    "custom_fields",
+    "cpq_txn_line_number",
+    "cpq_unit_price",
+    "cpq_charges",
+    "cpq_sync_info",
+)
+_MISSING = object()
+
+Key = tuple[Entity, int | str]
+Snapshot = dict[Key, dict[str, Any]]
+
+
+def plain(value: Any) -> Any:
+    """A value as the history stores it (JSON): money as decimal strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _fields(obj: Any, names: Iterable[str]) -> dict[str, Any]:
+    values = {}
+    for name in names:
+        value = getattr(obj, name, _MISSING)
+        if value is not _MISSING:
+            # Containers are copied (a write may change them in place); scalars are kept as
+            # they are, so 1.50 and 1.5000 compare equal as the prices they are.
+            values[name] = plain(value) if isinstance(value, dict | list) else value
+    return values
+
+
+def _key(entity: Entity, obj: Any) -> Key:
+    # An entity this write creates has no id until it is written: its identity meanwhile.
+    return entity, obj.id if obj.id is not None else f"new:{id(obj)}"
+
+
+def snapshot(order: Any) -> Snapshot:
+    """Every followed field of an order, its logistic orders and lines."""
+    taken: Snapshot = {_key(Entity.ORDER, order): _fields(order, ORDER_FIELDS)}
+    for lo in order.logistic_orders:
+        taken[_key(Entity.LOGISTIC_ORDER, lo)] = _fields(lo, LOGISTIC_ORDER_FIELDS) | {
+            "reference": lo.reference
+        }
+        for line in lo.lines:
+            taken[_key(Entity.LINE, line)] = _fields(line, LINE_FIELDS) | {
+                "offer_price_external_id": line.offer_price_external_id
+            }
+    return taken
+
+
+def _summary(entity: Entity, values: Mapping[str, Any]) -> dict[str, Any]:
+    if entity is Entity.LINE:
+        return {
+            "externalId": values.get("external_id"),
+            "offerPriceExternalId": values.get("offer_price_external_id"),
+            "quantity": values.get("quantity"),
+        }
+    if entity is Entity.LOGISTIC_ORDER:
+        return {"reference": values.get("reference"), "status": plain(values.get("status"))}
+    return {}
+
+
+def diff(before: Snapshot, after: Snapshot) -> list[Change]:
+    """The changes from one snapshot to the other: one per changed field, one per entity
+    added or removed (field None). Take `after` once the write is flushed, so that added
+    entities carry their ids."""
+    changes: list[Change] = []
+    for key, old in before.items():
+        entity, ident = key
+        new = after.get(key)
+        if new is None:
+            changes.append(Change(entity, _int(ident), None, _summary(entity, old), None))
+            continue
+        for name, value in new.items():
+            if name in ("reference", "offer_price_external_id"):
+                continue
+            if old.get(name, _MISSING) != value:
+                changes.append(
+                    Change(entity, _int(ident), name, plain(old.get(name)), plain(value))
+                )
+    for key, new in after.items():
+        if key not in before:
+            entity, ident = key
+            changes.append(Change(entity, _int(ident), None, None, _summary(entity, new)))
+    return changes
+
+
+def _int(ident: int | str) -> int | None:
+    return ident if isinstance(ident, int) else None
