@@ -222,3 +222,27 @@ HISTORY_PAGE: dict[str, Any] = {
     "totalElements": 1,
     "totalPages": 1,
 }
+
+SYNC_PREVIEW: dict[str, Any] = {
+    "warnings": [
+        {
+            "id": "OP-V-0001-ACME",
+            "code": "PRICE_CHANGED",
+            "detail": "Net unit price 0.42 -> 0.40, gross 0.50 -> 0.50, tax rate 20 -> 20.",
+            "blocked": False,
+        }
+    ],
+    "lines": [
+        {
+            "id": 13,
+            "offerPriceId": "OP-V-0001-ACME",
+            "quantityBefore": 120,
+            "quantityAfter": 120,
+            "netUnitPriceBefore": "0.42",
+            "netUnitPriceAfter": "0.40",
+            "grossUnitPriceBefore": "0.50",
+            "grossUnitPriceAfter": "0.50",
+        }
+    ],
+    "wouldChange": True,
+}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ordersync.domain.catalog import BuyerContext, CustomField, CustomFieldEntity, OfferPrice
 from ordersync.domain.money import round_money
@@ -36,8 +37,10 @@ __all__ = [
     "PricingUnavailable",
     "Quote",
     "SyncPlan",
+    "SyncPreview",
     "apply_plan",
     "plan_synchronisation",
+    "preview_plan",
     "standard_quote",
     "sync_pricing_needs",
 ]
@@ -213,6 +216,51 @@ def plan_synchronisation(
         if _differs(line, change, order.currency):
             plan.changes.append(change)
     return plan
+
+
+@dataclass(frozen=True)
+class LinePreview:
+    line_id: int | None
+    offer_price_external_id: str
+    quantity_before: int
+    quantity_after: int
+    net_unit_price_before: Decimal
+    net_unit_price_after: Decimal
+    gross_unit_price_before: Decimal
+    gross_unit_price_after: Decimal
+
+
+@dataclass(frozen=True)
+class SyncPreview:
+    """What a synchronisation would do (SPEC §7): the warnings it would answer, each line
+    before and after, and whether anything would change."""
+
+    warnings: list[OrderWarning]
+    lines: list[LinePreview]
+    would_change: bool
+    currency: str
+
+
+def preview_plan(order: CommercialOrder, plan: SyncPlan) -> SyncPreview:
+    """The plan as a preview; a blocked plan changes nothing, so its lines stay as they
+    are."""
+    changes = {} if plan.blocked else {id(c.line): c for c in plan.changes}
+    lines = []
+    for line in order.lines:
+        change = changes.get(id(line))
+        lines.append(
+            LinePreview(
+                line.id,
+                line.offer_price_external_id,
+                line.quantity,
+                change.quantity if change else line.quantity,
+                line.net_unit_price,
+                change.quote.net_unit_price if change else line.net_unit_price,
+                line.gross_unit_price,
+                change.quote.gross_unit_price if change else line.gross_unit_price,
+            )
+        )
+    return SyncPreview(plan.reported, lines, bool(changes), order.currency)
 
 
 def apply_plan(order: CommercialOrder, plan: SyncPlan, ctx: BuyerContext) -> bool:

@@ -17,8 +17,10 @@ from ordersync.rules.line_updates import Catalog
 from ordersync.rules.pricing import PriceSource
 from ordersync.rules.synchronise import (
     SyncPlan,
+    SyncPreview,
     apply_plan,
     plan_synchronisation,
+    preview_plan,
     sync_pricing_needs,
 )
 from ordersync.services.order_context import (
@@ -103,6 +105,27 @@ def synchronise(
         return WriteResult(plan.reported, order.version, changed)
 
     return priced_write(uow_factory, caller, reference, if_match, pricing, _ask(caller), apply)
+
+
+def preview_synchronisation(
+    uow_factory: UowFactory,
+    caller: Caller,
+    reference: str,
+    pricing: PricingGateways,
+    *,
+    if_match: frozenset[int] | None = None,
+) -> SyncPreview:
+    """The synchronisation run whole (one pricing call in RTP, like the real one) and
+    reported instead of applied: nothing written, no version bumped. Run right after on
+    unchanged data, the real call applies exactly this."""
+
+    def preview(
+        uow: UnitOfWork, order: CommercialOrder, settings: TenantSettings, prices: PriceSource
+    ) -> SyncPreview:
+        plan, _ = _plan(uow, caller, order, settings, prices)
+        return preview_plan(order, plan)
+
+    return priced_write(uow_factory, caller, reference, if_match, pricing, _ask(caller), preview)
 
 
 def place_order(

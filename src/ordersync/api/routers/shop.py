@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from ordersync.api import examples
 from ordersync.api.deps import (
@@ -34,6 +35,7 @@ from ordersync.api.schemas.shop import (
     OrderHeaderOut,
     OrderOut,
     OrderPageOut,
+    SyncPreviewOut,
     UpdateLinesIn,
     WarningOut,
 )
@@ -243,20 +245,30 @@ def delete_commercial_order_lines(
         200: {
             "content": {
                 "application/json": {
-                    "example": [
-                        {
-                            "id": "OP-V-0001-ACME",
-                            "code": "PRICE_CHANGED",
-                            "detail": "Net unit price 0.42 -> 0.40",
-                            "blocked": False,
-                        }
-                    ]
+                    "examples": {
+                        "applied": {
+                            "summary": "Warnings of what was applied (or what blocked it)",
+                            "value": [
+                                {
+                                    "id": "OP-V-0001-ACME",
+                                    "code": "PRICE_CHANGED",
+                                    "detail": "Net unit price 0.42 -> 0.40",
+                                    "blocked": False,
+                                }
+                            ],
+                        },
+                        "preview": {
+                            "summary": "dryRun=true: what it would do (SyncPreviewOut)",
+                            "value": examples.SYNC_PREVIEW,
+                        },
+                    }
                 }
-            }
+            },
+            "description": "The warnings; with dryRun=true, the preview (nothing applied)",
         },
         204: {"description": "Nothing to change and nothing to report"},
     },
-    summary="Synchronise with current offers (ORDER-223, STANDARD mode)",
+    summary="Synchronise with current offers (ORDER-223), or preview it with dryRun=true",
 )
 def synchronise_commercial_order(
     reference: str,
@@ -266,7 +278,19 @@ def synchronise_commercial_order(
     pricing: PricingDep,
     expected: IfMatch,
     response: Response,
+    dry_run: Annotated[
+        bool,
+        Query(
+            alias="dryRun",
+            description="Answer what the synchronisation would do, applying nothing",
+        ),
+    ] = False,
 ) -> Any:
+    if dry_run:
+        preview = synchronise.preview_synchronisation(
+            uow_factory, caller, reference, pricing, if_match=expected
+        )
+        return JSONResponse(SyncPreviewOut.of(preview).model_dump(mode="json", by_alias=True))
     result = synchronise.synchronise(uow_factory, caller, reference, pricing, if_match=expected)
     if not result.warnings and not result.changed:
         return Response(status_code=204, headers={"ETag": f'"{result.version}"'})

@@ -21,6 +21,7 @@ from ordersync.domain.money import minor_units, money_str, round_money
 from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
 from ordersync.domain.warnings import OrderWarning
 from ordersync.rules.line_updates import LineType, UpdateAction
+from ordersync.rules.synchronise import SyncPreview
 
 
 class CreateOrderIn(CustomFieldValues):
@@ -304,3 +305,41 @@ class OrderOut(OrderHeaderOut):
 
 class OrderPageOut(PageOut[OrderHeaderOut]):
     pass
+
+
+class LinePreviewOut(Body):
+    id: int | None
+    offer_price_id: str
+    quantity_before: int
+    quantity_after: int
+    net_unit_price_before: str
+    net_unit_price_after: str
+    gross_unit_price_before: str
+    gross_unit_price_after: str
+
+
+class SyncPreviewOut(Body):
+    warnings: list[WarningOut]
+    lines: list[LinePreviewOut]
+    would_change: bool
+
+    @classmethod
+    def of(cls, preview: SyncPreview) -> SyncPreviewOut:
+        currency = preview.currency
+        return cls(
+            warnings=[WarningOut.of(w) for w in preview.warnings],
+            lines=[
+                LinePreviewOut(
+                    id=ln.line_id,
+                    offer_price_id=ln.offer_price_external_id,
+                    quantity_before=ln.quantity_before,
+                    quantity_after=ln.quantity_after,
+                    net_unit_price_before=unit_price(ln.net_unit_price_before, currency),
+                    net_unit_price_after=unit_price(ln.net_unit_price_after, currency),
+                    gross_unit_price_before=unit_price(ln.gross_unit_price_before, currency),
+                    gross_unit_price_after=unit_price(ln.gross_unit_price_after, currency),
+                )
+                for ln in preview.lines
+            ],
+            would_change=preview.would_change,
+        )
