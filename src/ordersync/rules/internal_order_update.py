@@ -18,7 +18,7 @@ from typing import Any
 
 from ordersync.domain.catalog import CustomField, CustomFieldEntity, OfferPrice
 from ordersync.domain.errors import OrdersyncError
-from ordersync.domain.imports import RowCode, RowOutcome, RowResult
+from ordersync.domain.imports import ADDRESS_REQUIRED, RowCode, RowOutcome, RowResult
 from ordersync.domain.money import MAX_AMOUNT, ZERO, line_amounts
 from ordersync.domain.statuses import LogisticOrderStatus, edit_rights
 from ordersync.rules.import_rows import ImportRow
@@ -488,6 +488,15 @@ def _plan_address(
         return None
     base = lo.shipping_address or lookups.default_addresses.get(order.account_id) or {}
     merged = {**base, **row.address}
+    # Fix: State or Additional alone on an order with no address, whose account has none
+    # either, made an address of a state alone; the all-or-none rule refuses it.
+    missing = [column.value for column, key in ADDRESS_REQUIRED.items() if not merged.get(key)]
+    if missing:
+        raise _refuse(
+            RowCode.REQUIRED,
+            f"Order {lo.reference} has no shipping address to complete, nor has its account: "
+            f"{', '.join(missing)} are missing.",
+        )
     return None if merged == lo.shipping_address else merged
 
 
