@@ -164,6 +164,24 @@ def _lookups(
             if r.variant_external_id and not r.offer_price_external_id
         },
     )
+    # Fix: in a dry run, the orders in hand are as earlier chunks left them (lines created,
+    # external ids set, lines deleted), which the stored rows do not show; so the external
+    # ids of the orders in hand are read from them, and only the others' from the database
+    # (a dry run let a row take an external id a line created by an earlier chunk held).
+    in_hand = [lo for o in orders for lo in o.logistic_orders]
+    in_hand_ids = [lo.id for lo in in_hand]
+    logistic_external_ids = uow.imports.logistic_external_ids(
+        {r.order_external_id for r in rows if r.order_external_id}, outside=in_hand_ids
+    )
+    line_external_ids = uow.imports.line_external_ids(
+        {r.line_external_id for r in rows if r.line_external_id}, outside=in_hand_ids
+    )
+    for lo in in_hand:
+        if lo.external_id:
+            logistic_external_ids[lo.external_id] = lo.id
+        for line in lo.lines:
+            if line.external_id:
+                line_external_ids[line.external_id] = line.id
     return Lookups(
         offer_prices={op.external_id: op for op in offer_prices},
         variants=uow.imports.variant_ids(variant_ids),
@@ -172,10 +190,6 @@ def _lookups(
         ),
         custom_fields={d.external_id: d for d in custom_fields},
         default_addresses=uow.imports.default_addresses({o.account_id for o in orders}),
-        logistic_external_ids=uow.imports.logistic_external_ids(
-            {r.order_external_id for r in rows if r.order_external_id}
-        ),
-        line_external_ids=uow.imports.line_external_ids(
-            {r.line_external_id for r in rows if r.line_external_id}
-        ),
+        logistic_external_ids=logistic_external_ids,
+        line_external_ids=line_external_ids,
     )

@@ -441,17 +441,33 @@ class ImportRepository:
             found.setdefault(external_id, (user_id, set()))[1].add(account_id)
         return {k: Customer(uid, frozenset(acc)) for k, (uid, acc) in found.items()}
 
-    def logistic_external_ids(self, external_ids: Collection[str]) -> dict[str, int]:
+    def logistic_external_ids(
+        self, external_ids: Collection[str], outside: Collection[int] = ()
+    ) -> dict[str, int]:
+        """External id -> the logistic order holding it, leaving out the logistic orders
+        `outside` names (the chunk has them in hand)."""
         if not external_ids:
             return {}
         query = select(lo_.external_id, lo_.id).where(lo_.external_id.in_(list(external_ids)))
-        return dict(self.session.execute(query).tuples().all())
+        skip = set(outside)
+        return {ext: lo_id for ext, lo_id in self.session.execute(query) if lo_id not in skip}
 
-    def line_external_ids(self, external_ids: Collection[str]) -> dict[str, int | None]:
+    def line_external_ids(
+        self, external_ids: Collection[str], outside: Collection[int] = ()
+    ) -> dict[str, int | None]:
+        """External id -> the line holding it, leaving out the lines of the logistic orders
+        `outside` names (the chunk has them in hand)."""
         if not external_ids:
             return {}
-        query = select(ln_.external_id, ln_.id).where(ln_.external_id.in_(list(external_ids)))
-        return dict(self.session.execute(query).tuples().all())
+        query = select(ln_.external_id, ln_.id, ln_.logistic_order_id).where(
+            ln_.external_id.in_(list(external_ids))
+        )
+        skip = set(outside)
+        return {
+            ext: line_id
+            for ext, line_id, lo_id in self.session.execute(query)
+            if lo_id not in skip
+        }
 
     # --- writing a chunk --------------------------------------------------------------------
 
