@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     # Rows applied per transaction. Each chunk holds its rows, their orders and lines in
     # memory (about 2 KB per row), and the results of its rows are its checkpoint.
     import_chunk_rows: int = Field(2_000, ge=1, le=50_000)
+
+    # --- idempotency keys (SPEC §7) ----------------------------------------------------------
+    idempotency_ttl_s: int = Field(86_400, ge=1)  # how long a key and its answer are kept
+    # A running first request renews its key's lock every third of this; a process that died
+    # mid-request leaves the key locked this long at most, then a repeat runs it again.
+    idempotency_lock_s: float = Field(60.0, gt=0)
+
+    # --- operator page (/admin) ----------------------------------------------------------------
+    # Keys the page's CSRF tokens (an HMAC of it and the session key's digest): the same value
+    # for every server process of a deployment, so any of them checks any form. Unset: a
+    # built-in value, with a warning at start-up.
+    admin_secret: SecretStr | None = None
 
 
 @lru_cache

@@ -13,11 +13,15 @@ from ordersync import __version__
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
 from ordersync.adapters.db.mappers import start_mappers
 from ordersync.adapters.db.unit_of_work import UnitOfWork
+from ordersync.api.admin import UPLOAD_PATH as ADMIN_UPLOAD_PATH
+from ordersync.api.admin import install_admin
 from ordersync.api.errors import install_error_handlers
+from ordersync.api.idempotency import Idempotency
 from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
 from ordersync.api.routers import health, operator, shop
 from ordersync.bootstrap import dispatcher_for, gateways
 from ordersync.jobs.imports import unfinished_partitions
+from ordersync.services.idempotency import IdempotencyKeys
 from ordersync.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -71,13 +75,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(shop.router)
     app.include_router(operator.router)
     app.include_router(health.router)
+    install_admin(app, settings)
     # Added innermost first: a request meets RequestLog, CatchUnexpected, RequestChecks,
-    # then Authenticate, before any route reads its body.
+    # Authenticate, then Idempotency (a key belongs to the caller), before any route reads
+    # its body.
+    app.add_middleware(
+        Idempotency,
+        keys=IdempotencyKeys(
+            lambda: UnitOfWork(app.state.session_factory),
+            ttl_s=settings.idempotency_ttl_s,
+            lock_s=settings.idempotency_lock_s,
+        ),
+    )
     app.add_middleware(Authenticate, uow_factory=lambda: UnitOfWork(app.state.session_factory))
     app.add_middleware(
         RequestChecks,
         max_bytes=settings.max_body_bytes,
-        overrides={"/v1/operator/data": settings.max_bundle_bytes},
+        overrides={
+            "/v1/operator/data": settings.max_bundle_bytes,
+            "/v1/operator/import-jobs": settings.import_max_bytes,
+            ADMIN_UPLOAD_PATH: settings.import_max_bytes,
+        },
     )
     app.add_middleware(CatchUnexpected)
     app.add_middleware(RequestLog)
