@@ -54,7 +54,12 @@ class _Keys:
 
 
 def _cell(cells: Sequence[str], i: int | None) -> str:
-    return unescape_cell(cells[i]).strip() if i is not None and i < len(cells) else ""
+    """A cell as a staging key. Fix: a NUL (valid CSV; the row parser refuses it as F-E-012)
+    reached PostgreSQL in the keys and the external-id look-up, which refuse NUL in text:
+    the upload failed with a 500. It is replaced; the row still fails on its own."""
+    if i is None or i >= len(cells):
+        return ""
+    return unescape_cell(cells[i]).strip().replace("\x00", "\ufffd")
 
 
 def submit_import(
@@ -92,7 +97,8 @@ def submit_import(
                 uow.imports.stage(job_id, _staged(uow, batch, keys, partitions))
                 total += len(batch)
         except FileRefused as exc:
-            where = f"line {exc.line}" if exc.line else (exc.column or "file")
+            # The column when the problem is a column (its header is line 1 anyway).
+            where = exc.column or (f"line {exc.line}" if exc.line else "file")
             raise Unprocessable(
                 ErrorCode.IMPORT_FILE_INVALID,
                 exc.message,
