@@ -6,10 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -26,6 +29,21 @@ class ServerDidNotStart(RuntimeError):
     pass
 
 
+@dataclass
+class ServerProcess:
+    """A running `ordersync serve`: where it answers, its process id (the uvicorn server
+    itself with one worker, their supervisor with more), and, when its output is captured,
+    everything it printed, complete once it has stopped."""
+
+    base_url: str
+    pid: int
+    output: bytes = b""
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+
 @contextmanager
 def served(
     env: dict[str, str], *, ready_within: float = 30, args: Sequence[str] = ()
@@ -33,6 +51,22 @@ def served(
     """The base URL of a server that answers /openapi.json; stopped on exit. If it does not
     come up in time, it is stopped first and its output is in the error. `args` are added to
     the `serve` command line."""
+    with served_process(env, ready_within=ready_within, args=args) as server:
+        yield server.base_url
+
+
+@contextmanager
+def served_process(
+    env: dict[str, str],
+    *,
+    ready_within: float = 30,
+    args: Sequence[str] = (),
+    capture_output: bool = False,
+) -> Iterator[ServerProcess]:
+    """As `served`, yielding the process as well. With `capture_output`, a thread reads the
+    server's output as it comes (so a chatty server never blocks on a full pipe) and
+    `output` holds all of it once the block has exited; without, the output goes to a pipe
+    nobody reads while the server runs, so keep its log level quiet."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ordersync.cli", "serve", "--port", str(port), *args],
@@ -41,17 +75,27 @@ def served(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    assert process.stdout is not None
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(process.stdout, chunks), daemon=True)
+    if capture_output:
+        reader.start()
+    server = ServerProcess(f"http://127.0.0.1:{port}", process.pid)
     try:
         deadline = time.monotonic() + ready_within
-        while not _answers(base_url):
+        while not _answers(server.base_url):
             if process.poll() is not None or time.monotonic() > deadline:
                 # Stop it before reading: a live process never closes its output pipe.
                 process.kill()
-                output, _ = process.communicate(timeout=10)
+                if capture_output:
+                    process.wait(timeout=10)
+                    reader.join(timeout=10)
+                    output = b"".join(chunks)
+                else:
+                    output, _ = process.communicate(timeout=10)
                 raise ServerDidNotStart(output.decode(errors="replace")[-4000:])
             time.sleep(0.2)
-        yield base_url
+        yield server
     finally:
         if process.poll() is None:
             process.terminate()
@@ -60,8 +104,15 @@ def served(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        if capture_output:
+            reader.join(timeout=10)  # the pipe is at its end once the process has exited
+            server.output = b"".join(chunks)
+        process.stdout.close()
+
+
+def _drain(stream: IO[bytes], chunks: list[bytes]) -> None:
+    while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+        chunks.append(chunk)
 
 
 def _answers(base_url: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -27,8 +28,12 @@ def escape_control_characters(
 
 
 def configure_logging(json: bool, level: str = "INFO") -> None:
+    # Colours only on a terminal: in a file or a pipe the renderer's own escape sequences
+    # would be control characters in the log as much as a client's.
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     )
     structlog.configure(
         processors=[

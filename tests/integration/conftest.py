@@ -1,23 +1,20 @@
 """Fixtures: every integration test runs once on SQLite and once on PostgreSQL.
 
-PostgreSQL: a database of its own per test run, created on the server at
-ORDERSYNC_TEST_POSTGRES_URL (default: the local trust-auth server) and dropped at the end.
+PostgreSQL: a database of its own per test run (tests/databases.py), created on the server
+at ORDERSYNC_TEST_POSTGRES_URL (default: the local trust-auth server) and dropped at the end.
 With ORDERSYNC_TEST_REQUIRE_POSTGRES=1 (CI) an unreachable server fails the run instead of
 skipping the PostgreSQL half.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from ordersync.adapters.db.migrate import upgrade
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -25,33 +22,7 @@ from ordersync.api.app import create_app
 from ordersync.services.data_bundle import load_bundle
 from ordersync.settings import Settings
 from tests.bundle import catalog_bundle
-
-PG_SERVER = os.environ.get(
-    "ORDERSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REQUIRE_PG = os.environ.get("ORDERSYNC_TEST_REQUIRE_POSTGRES") == "1"
-
-
-def _postgres_database() -> Iterator[str]:
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any failure to connect means "no server"
-        admin.dispose()
-        reason = f"PostgreSQL not reachable at {PG_SERVER}: {type(exc).__name__}"
-        if REQUIRE_PG:
-            pytest.fail(reason + " (ORDERSYNC_TEST_REQUIRE_POSTGRES=1)", pytrace=False)
-        pytest.skip(reason)
-    name = f"ordersync_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.databases import postgres_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -65,12 +36,9 @@ def database_url(
         upgrade(url)
         yield url
         return
-    gen = _postgres_database()
-    url = next(gen)
-    upgrade(url)
-    yield url
-    for _ in gen:
-        pass
+    with postgres_database() as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

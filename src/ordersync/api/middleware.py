@@ -19,6 +19,7 @@ import anyio.to_thread
 import orjson
 import structlog
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -103,7 +104,7 @@ class RequestLog:
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status = 500
+        status: int | None = None  # stays None when no answer is sent (the client hung up)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -130,7 +131,8 @@ class RequestLog:
 
 class CatchUnexpected:
     """A bug answers 500 in the common error body and keeps the connection: an exception
-    that left the app would make the server drop the keep-alive connection."""
+    that left the app would make the server drop the keep-alive connection. A client that
+    hangs up mid-body is no bug, and nobody is left to answer it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -149,6 +151,8 @@ class CatchUnexpected:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.info("client_disconnected", path=scope.get("path"))
         except Exception:
             log.exception("unhandled_error", path=scope.get("path"))
             if started:
