@@ -213,13 +213,6 @@ def _refused(response: Any, field: str) -> None:
     assert field in [e["field"] for e in body["errors"]], body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/bundle.py BundleOfferPrice.quantity_step has no upper bound but "
-    "offer_prices.quantity_step is a 32-bit INTEGER: 2**31 is a 500 on PostgreSQL "
-    "(NumericValueOutOfRange) and stored on SQLite; 2**63 is a 500 on both (SQLite "
-    "OverflowError)",
-)
 @pytest.mark.parametrize("step", [2**31, 2**63], ids=["2**31", "2**63"])
 def test_a_quantity_step_past_the_column_is_refused_at_load(client: TestClient, step: int) -> None:
     tag = uuid.uuid4().hex[:8].upper()
@@ -244,12 +237,6 @@ def test_a_quantity_step_past_the_column_is_refused_at_load(client: TestClient, 
     _refused(_post_bundle(client, bundle), "offers[0].prices[0].quantityStep")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/data_bundle.py _load_orders checks an order's externalId and reference "
-    "against the stored orders only, not against the bundle's other orders: the second "
-    "INSERT violates the unique constraint, a 500 on SQLite and PostgreSQL",
-)
 @pytest.mark.parametrize("shared", ["externalId", "reference"])
 def test_two_bundle_orders_sharing_an_id_or_a_reference_are_refused(
     client: TestClient, shared: str

@@ -167,7 +167,7 @@ class BundleOfferPrice(BundleModel):
     tiers: list[BundlePriceTier] = Field(min_length=1)
     min_order_quantity: Quantity | None = None
     max_order_quantity: Quantity | None = None
-    quantity_step: int = Field(default=1, ge=1)
+    quantity_step: int = Field(default=1, ge=1, le=2**31 - 1)  # a 32-bit column
     valid_from: UtcDatetime | None = None
     valid_to: UtcDatetime | None = None
     accounts: list[ExternalId] = Field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,30 +33,92 @@ Progress = Callable[[str, int], None]
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
+    """A validation error's location as the bundle's paths are written: `offers[0].prices`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
 
 
 def _invalid(message: str, errors: list[FieldError]) -> Unprocessable:
     return Unprocessable(ErrorCode.BUNDLE_INVALID, message, errors)
 
 
+# A NUL can reach a JSON string only as the escape \u0000 (raw control characters are not
+# JSON); an even run of backslashes before it would escape the backslash instead.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def parse_bundle(data: bytes) -> DataBundle:
-    """The bundle document checked whole: JSON, text and numbers (domain/text.py), then its
-    shape. The parsed JSON is dropped as soon as the models hold it."""
+    """The bundle document checked whole, parsed straight into its models (pydantic's own
+    JSON parser: no intermediate document of dicts, so a large bundle is held once). Text
+    and numbers follow domain/text.py's rule: lone surrogates are refused by the parser, NUL
+    here, non-finite numbers by the models' types and, in free-form custom fields, below."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if _ESCAPED_NUL.search(data) is not None:
+        # Rare, and refused: parse the slow way once to say where.
+        try:
+            parse_json(data)
+        except InvalidText as exc:
+            problem = exc.problem
+            raise _invalid(
+                "The data bundle holds text or numbers that cannot be stored.",
+                [
+                    FieldError(
+                        ErrorCode.TEXT_INVALID,
+                        problem.where,
+                        f"{problem.where} {problem.problem}.",
+                    )
+                ],
+            ) from None
+        except InvalidJson:
+            pass  # the parser below says what is wrong
     try:
-        return validate_bundle(parse_json(data))
-    except InvalidJson as exc:
-        raise _invalid(
+        bundle = DataBundle.model_validate_json(data)
+    except ValidationError as exc:
+        raise _refused(exc) from None
+    _check_free_form_values(bundle)
+    return bundle
+
+
+def _refused(exc: ValidationError) -> Unprocessable:
+    details = exc.errors()
+    syntax = next((d for d in details if d["type"] == "json_invalid"), None)
+    if syntax is not None:
+        message = str(syntax.get("ctx", {}).get("error", syntax["msg"]))
+        if "surrogate" in message:
+            return _invalid(
+                "The data bundle holds text or numbers that cannot be stored.",
+                [FieldError(ErrorCode.TEXT_INVALID, "bundle", f"Not valid Unicode: {message}.")],
+            )
+        return _invalid(
             "The data bundle is not a JSON document.",
-            [FieldError(ErrorCode.MALFORMED_JSON, "bundle", str(exc))],
-        ) from None
-    except InvalidText as exc:
-        problem = exc.problem
-        code = ErrorCode.NUMBER_NOT_FINITE if problem.not_finite else ErrorCode.TEXT_INVALID
-        raise _invalid(
-            "The data bundle holds text or numbers that cannot be stored.",
-            [FieldError(code, problem.where, f"{problem.where} {problem.problem}.")],
-        ) from None
+            [FieldError(ErrorCode.MALFORMED_JSON, "bundle", message)],
+        )
+    errors = [
+        FieldError(ErrorCode.BUNDLE_INVALID, _field(tuple(e["loc"])), e["msg"])
+        for e in details[:100]
+    ]
+    return _invalid("The data bundle is not valid.", errors)
+
+
+def _check_free_form_values(bundle: DataBundle) -> None:
+    """Custom-field values are free JSON: the text rule is checked on them here."""
+    for i, order in enumerate(bundle.orders):
+        values = [(f"orders[{i}].customFields", order.custom_fields)] + [
+            (f"orders[{i}].lines[{j}].customFields", line.custom_fields)
+            for j, line in enumerate(order.lines)
+        ]
+        for where, value in values:
+            problem = first_value_problem(value, where)
+            if problem is not None:
+                code = (
+                    ErrorCode.NUMBER_NOT_FINITE if problem.not_finite else ErrorCode.TEXT_INVALID
+                )
+                raise _invalid(
+                    "The data bundle holds text or numbers that cannot be stored.",
+                    [FieldError(code, problem.where, f"{problem.where} {problem.problem}.")],
+                )
 
 
 def validate_bundle(raw: Any) -> DataBundle:
@@ -70,11 +133,7 @@ def validate_bundle(raw: Any) -> DataBundle:
     try:
         return DataBundle.model_validate(raw)
     except ValidationError as exc:
-        errors = [
-            FieldError(ErrorCode.BUNDLE_INVALID, _field(tuple(e["loc"])), e["msg"])
-            for e in exc.errors()[:100]
-        ]
-        raise _invalid("The data bundle is not valid.", errors) from None
+        raise _refused(exc) from None
 
 
 def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> dict[str, int]:

@@ -69,6 +69,7 @@ def _duplicate_ids(bundle: DataBundle) -> Iterator[FieldError]:
             for j, price in enumerate(offer.prices)
         ]
     )
+    groups.append([(f"orders[{i}]", order) for i, order in enumerate(bundle.orders)])
     for located in groups:
         seen: set[str] = set()
         for path, item in located:
@@ -76,6 +77,13 @@ def _duplicate_ids(bundle: DataBundle) -> Iterator[FieldError]:
                 message = f"External id {item.external_id!r} appears more than once."
                 yield FieldError(ErrorCode.BUNDLE_INVALID, f"{path}.externalId", message)
             seen.add(item.external_id)
+    references: set[str] = set()
+    for i, order in enumerate(bundle.orders):
+        if order.reference is not None and order.reference in references:
+            message = f"Reference {order.reference!r} appears more than once."
+            yield FieldError(ErrorCode.BUNDLE_INVALID, f"orders[{i}].reference", message)
+        if order.reference is not None:
+            references.add(order.reference)
 
 
 def default_store(bundle: DataBundle) -> str | None:
