@@ -107,10 +107,13 @@ def price_line(
 def within_quoted_stock(
     bounded: BoundedQuantity, limits: QuantityLimits, quote: Quote
 ) -> BoundedQuantity:
-    """The bounded quantity, lowered to the stock the pricing system quoted (if any)."""
+    """The bounded quantity, lowered to the stock the pricing system quoted (if any). Its
+    adjustments are the local ones (min, step, max) followed by the stock's: bounding again
+    an already bounded quantity finds only the latter."""
     if quote.available_quantity is None:
         return bounded
-    return bound_quantity(bounded.quantity, replace(limits, stock=quote.available_quantity))
+    lowered = bound_quantity(bounded.quantity, replace(limits, stock=quote.available_quantity))
+    return replace(lowered, adjustments=bounded.adjustments + lowered.adjustments)
 
 
 def check_request(updates: Sequence[LineUpdate]) -> None:
