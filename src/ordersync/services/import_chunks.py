@@ -4,16 +4,29 @@ apply each row in file order, write the changes and the rows' results in one tra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.catalog import CustomField
-from ordersync.domain.history import Actor, HistoryEntry, Snapshot, Source, diff, snapshot
+from ordersync.domain.history import (
+    LINE_FIELDS,
+    LOGISTIC_ORDER_FIELDS,
+    ORDER_FIELDS,
+    Actor,
+    Entity,
+    HistoryEntry,
+    Snapshot,
+    Source,
+    diff,
+    plain,
+)
 from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
 from ordersync.rules.import_rows import ImportRow, RowParser
 from ordersync.rules.internal_order_update import (
+    LineState,
     LogisticOrderState,
     Lookups,
     OrderState,
@@ -102,32 +115,59 @@ def apply_chunk(
         uow.imports.save_dry_run_orders(job.id, orders)
     else:
         uow.imports.write_orders(orders)
-        uow.history.add(history)
+        uow.imports.add_history(history)
     return [outcomes[record.line_number] for record in staged]
 
 
 def _row_snapshot(order: OrderState, lo: LogisticOrderState, row: ImportRow) -> Snapshot:
     """What one row can change: the order's header, its logistic order's, and the line it
-    names (or adds). Cheaper than the whole order, which may hold many lines."""
-    lines = [
-        ln
-        for ln in lo.lines
-        if (row.line_id is not None and ln.id == row.line_id)
-        or (row.line_external_id is not None and ln.external_id == row.line_external_id)
-    ]
-    return snapshot(_Partial(order, [_Partial(lo, lines)]))
+    names (or adds), as `history.snapshot` takes them (same keys, same values), read with
+    one attrgetter per entity: a snapshot is taken twice per row, a million times a file."""
+    taken: Snapshot = {
+        _key(Entity.ORDER, order): _values(_ORDER, order),
+        _key(Entity.LOGISTIC_ORDER, lo): _values(_LOGISTIC_ORDER, lo)
+        | {"reference": lo.reference},
+    }
+    for line in lo.lines:
+        if (row.line_id is not None and line.id == row.line_id) or (
+            row.line_external_id is not None and line.external_id == row.line_external_id
+        ):
+            taken[_key(Entity.LINE, line)] = _values(_LINE, line) | {
+                "offer_price_external_id": line.offer_price_external_id
+            }
+    return taken
 
 
-class _Partial:
-    """An order or logistic order seen through a subset of its children (for a snapshot)."""
+class _Fields:
+    """The followed fields (history.*_FIELDS) an import state has, read at once."""
 
-    def __init__(self, whole: Any, children: list[Any]) -> None:
-        self._whole = whole
-        self.logistic_orders = children
-        self.lines = children
+    def __init__(self, state: type, followed: Sequence[str]) -> None:
+        present = {f.name for f in fields(state)}
+        self.names = tuple(name for name in followed if name in present)
+        self.read = attrgetter(*self.names)
+        # Containers are copied, as history.snapshot does (a row changes them in place).
+        self.containers = tuple(
+            name for name in self.names if name in ("custom_fields", "shipping_address")
+        )
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._whole, name)
+
+_ORDER = _Fields(OrderState, ORDER_FIELDS)
+_LOGISTIC_ORDER = _Fields(LogisticOrderState, LOGISTIC_ORDER_FIELDS)
+_LINE = _Fields(LineState, LINE_FIELDS)
+
+
+def _values(followed: _Fields, state: Any) -> dict[str, Any]:
+    values = dict(zip(followed.names, followed.read(state), strict=True))
+    for name in followed.containers:
+        value = values[name]
+        if isinstance(value, dict | list):
+            values[name] = plain(value)
+    return values
+
+
+def _key(entity: Entity, state: Any) -> tuple[Entity, int | str]:
+    # A line this chunk creates has no id until it is written: its identity meanwhile.
+    return entity, state.id if state.id is not None else f"new:{id(state)}"
 
 
 def _load_orders(uow: UnitOfWork, job: ImportJob, parsed: Sequence[_Parsed]) -> list[OrderState]:
