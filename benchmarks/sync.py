@@ -13,7 +13,9 @@ HTTP; `--transport in-process` calls the app through TestClient), it measures:
 - PUT /v2/shop/commercial-orders/{ref}/lines changing 50 lines of a 200-line order
   (quantities alternate between two values, so each call really changes 50 lines).
 
-Targets (issue 2): 1,000-line synchronise p99 <= 250 ms; 200-line calls p99 <= 50 ms.
+Targets (issue 12): 1,000-line repriced synchronise p99 <= 100 ms; 200-line calls p99 <= 50
+ms; and a raw-SQL synchronise of the same order (lock, one tiered re-price UPDATE … FROM,
+totals, version) in the same run, with the ratio of the two (goal <= 5x).
 
 Run:
     .venv/bin/python benchmarks/sync.py
@@ -42,6 +44,7 @@ from _common import (
     verdict,
 )
 from fastapi import FastAPI
+from sqlalchemy import text
 from tests.bundle import KEY_1, catalog_bundle
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -49,6 +52,8 @@ from ordersync.rules.line_updates import MAX_LINE_UPDATES
 from ordersync.services.data_bundle import load_bundle
 
 SIZES = (10, 200, 1000)
+RAW_SIZES = (200, 1000)
+RATIO_GOAL = 5.0
 CHANGED_LINES = 50
 LINES_ORDER_SIZE = 200
 PRICES = ("1.75", "1.50")  # the bulk offers start at 1.50: the first reload changes them
@@ -65,7 +70,7 @@ class Case:
 
 
 def target_for(lines: int) -> float | None:
-    return {1000: 250.0, 200: 50.0}.get(lines)
+    return {1000: 100.0, 200: 50.0}.get(lines)
 
 
 def expect(response: httpx.Response, status: int) -> None:
@@ -154,6 +159,89 @@ def sync_cases(
     return unchanged + repriced
 
 
+# The floor a synchronise is compared with: the same order's lines repriced by the database
+# alone, in one transaction - lock the order, one tiered re-price UPDATE … FROM, the
+# logistic orders' and the order's totals, the version. No rules, no warnings, no HTTP.
+RAW_SYNC = (
+    "SELECT id FROM commercial_orders WHERE id = :id FOR UPDATE",
+    """
+    WITH priced AS (
+        SELECT ol.id, ol.quantity, op.tax_rate, t.net, t.gross
+        FROM order_lines ol
+        JOIN logistic_orders lo ON lo.id = ol.logistic_order_id
+        JOIN offer_prices op ON op.id = ol.offer_price_id
+        CROSS JOIN LATERAL (
+            SELECT (tier->>'netUnitPrice')::numeric AS net,
+                   (tier->>'grossUnitPrice')::numeric AS gross
+            FROM json_array_elements(op.tiers) AS tier
+            WHERE (tier->>'minQuantity')::int <= ol.quantity
+            ORDER BY (tier->>'minQuantity')::int DESC
+            LIMIT 1
+        ) AS t
+        WHERE lo.commercial_order_id = :id
+    )
+    UPDATE order_lines ol
+    SET net_unit_price = p.net,
+        gross_unit_price = p.gross,
+        total_net = round(p.net * p.quantity, 2),
+        tax_amount = round(round(p.net * p.quantity, 2) * p.tax_rate / 100, 2),
+        total_gross = round(p.net * p.quantity, 2)
+                      + round(round(p.net * p.quantity, 2) * p.tax_rate / 100, 2)
+    FROM priced p
+    WHERE ol.id = p.id
+    """,
+    """
+    UPDATE logistic_orders lo
+    SET total_net = s.net, total_tax = s.tax, total_gross = s.net + s.tax
+    FROM (
+        SELECT logistic_order_id, sum(total_net) AS net, sum(tax_amount) AS tax
+        FROM order_lines
+        WHERE logistic_order_id IN (
+            SELECT id FROM logistic_orders WHERE commercial_order_id = :id
+        )
+        GROUP BY logistic_order_id
+    ) AS s
+    WHERE lo.id = s.logistic_order_id
+    """,
+    """
+    UPDATE commercial_orders co
+    SET total_net = s.net, total_tax = s.tax, total_gross = s.net + s.tax,
+        version = co.version + 1
+    FROM (
+        SELECT sum(total_net) AS net, sum(total_tax) AS tax
+        FROM logistic_orders WHERE commercial_order_id = :id
+    ) AS s
+    WHERE co.id = :id
+    """,
+)
+
+
+def raw_sync_case(
+    app: FastAPI, client: httpx.Client, size: int, iterations: int, warmup: int
+) -> Case:
+    """The raw-SQL synchronise of an order of `size` lines, repriced before each call like
+    the ordersync case, through one pooled connection of the same engine."""
+    repricer = Repricer(app)
+    reference = order_with_lines(client, size)
+    engine = app.state.engine
+    with engine.connect() as conn:
+        order_id = conn.execute(
+            text("SELECT id FROM commercial_orders WHERE reference = :r"), {"r": reference}
+        ).scalar_one()
+
+    def call(_: int) -> None:
+        with engine.begin() as conn:
+            for statement in RAW_SYNC:
+                conn.execute(text(statement), {"id": order_id})
+
+    def reprice(i: int) -> None:
+        repricer.set_price(size, PRICES[i % 2])
+
+    samples = time_calls(call, iterations, warmup, before=reprice)
+    repricer.set_price(size, PRICES[-1])
+    return Case("raw-SQL synchronise, repriced", size, samples, None)
+
+
 def update_lines_case(client: httpx.Client, iterations: int, warmup: int) -> Case:
     reference = order_with_lines(client, LINES_ORDER_SIZE)
 
@@ -201,6 +289,10 @@ def main() -> None:
             load_bundle(UnitOfWork(app.state.session_factory), catalog_bundle())
             cases = sync_cases(app, client, iterations, args.warmup)
             cases.append(update_lines_case(client, iterations(LINES_ORDER_SIZE), args.warmup))
+            floors = {
+                size: raw_sync_case(app, client, size, iterations(size), args.warmup)
+                for size in RAW_SIZES
+            }
     print()
     rows: list[list[object]] = []
     for case in cases:
@@ -208,7 +300,21 @@ def main() -> None:
         target = f"p99 <= {case.target_ms:.0f}" if case.target_ms else "-"
         result = verdict(p99, case.target_ms)
         rows.append([case.name, case.lines, len(case.samples), p50, p99, target, result])
+    for case in floors.values():
+        p50, p99 = percentiles(case.samples)
+        rows.append([case.name, case.lines, len(case.samples), p50, p99, "-", "-"])
     print_table(["case", "lines", "n", "p50 ms", "p99 ms", "target ms", "result"], rows)
+    print()
+    for size, floor in floors.items():
+        repriced = next(
+            c for c in cases if c.lines == size and c.name.startswith("sync, every line")
+        )
+        ours, raw = percentiles(repriced.samples)[1], percentiles(floor.samples)[1]
+        goal = "PASS" if ours <= RATIO_GOAL * raw else "MISS"
+        print(
+            f"{size}-line repriced synchronise p99 / raw-SQL p99: {ours:.1f} / {raw:.1f} ms"
+            f" = {ours / raw:.1f}x (goal <= {RATIO_GOAL:.0f}x) {goal}"
+        )
     print(f"\nTotal run time {time.perf_counter() - started:.0f} s")
 
 
