@@ -21,7 +21,6 @@ from ordersync.domain.history import (
     Snapshot,
     Source,
     diff,
-    plain,
 )
 from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
 from ordersync.rules.import_rows import ImportRow, RowParser
@@ -139,16 +138,15 @@ def _row_snapshot(order: OrderState, lo: LogisticOrderState, row: ImportRow) -> 
 
 
 class _Fields:
-    """The followed fields (history.*_FIELDS) an import state has, read at once."""
+    """The followed fields (history.*_FIELDS) an import state has, read at once. Unlike
+    history.snapshot, containers (custom fields, the address) are not copied: the import's
+    rules replace them whole, never change them in place, so the value kept is the value
+    before the row."""
 
     def __init__(self, state: type, followed: Sequence[str]) -> None:
         present = {f.name for f in fields(state)}
         self.names = tuple(name for name in followed if name in present)
         self.read = attrgetter(*self.names)
-        # Containers are copied, as history.snapshot does (a row changes them in place).
-        self.containers = tuple(
-            name for name in self.names if name in ("custom_fields", "shipping_address")
-        )
 
 
 _ORDER = _Fields(OrderState, ORDER_FIELDS)
@@ -157,12 +155,7 @@ _LINE = _Fields(LineState, LINE_FIELDS)
 
 
 def _values(followed: _Fields, state: Any) -> dict[str, Any]:
-    values = dict(zip(followed.names, followed.read(state), strict=True))
-    for name in followed.containers:
-        value = values[name]
-        if isinstance(value, dict | list):
-            values[name] = plain(value)
-    return values
+    return dict(zip(followed.names, followed.read(state), strict=True))
 
 
 def _key(entity: Entity, state: Any) -> tuple[Entity, int | str]:
