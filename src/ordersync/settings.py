@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(5.0, gt=0)  # waiting for a pooled connection, 503 after
     db_connect_timeout_s: int = Field(5, ge=1)  # opening a PostgreSQL connection
     db_retry_after_s: int = Field(5, ge=1)  # Retry-After of a 503 DATABASE_UNAVAILABLE
+    db_pre_ping: bool = False  # test each connection before use (a round trip each time)
 
     # --- real-time pricing client (SPEC §5.1) ------------------------------------------------
     pricing_connect_timeout_s: float = Field(0.5, gt=0)

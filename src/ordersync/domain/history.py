@@ -3,7 +3,7 @@ through what, and which fields changed from what to what."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -131,15 +131,29 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _fields(obj: Any, names: Iterable[str]) -> dict[str, Any]:
-    values = {}
-    for name in names:
-        value = getattr(obj, name, _MISSING)
-        if value is not _MISSING:
-            # Containers are copied (a write may change them in place); scalars are kept as
-            # they are, so 1.50 and 1.5000 compare equal as the prices they are.
-            values[name] = plain(value) if isinstance(value, dict | list) else value
-    return values
+_FOLLOWED = {
+    Entity.ORDER: ORDER_FIELDS,
+    Entity.LOGISTIC_ORDER: LOGISTIC_ORDER_FIELDS,
+    Entity.LINE: LINE_FIELDS,
+}
+_SUMMARISED = {
+    Entity.ORDER: (),
+    Entity.LOGISTIC_ORDER: ("reference",),
+    Entity.LINE: ("offer_price_external_id",),
+}
+
+
+def _values(entity: Entity, obj: Any) -> dict[str, Any]:
+    """An entity's values as they are now. The mapped aggregate keeps its loaded values in
+    its own dictionary: a copy of it is one C-level operation, where reading each field
+    would cost a descriptor call (this runs for every line of every write). JSON values
+    (custom fields, addresses, CPQ charges) are replaced by the code, never changed in place,
+    so a shallow copy keeps the before."""
+    own = getattr(obj, "__dict__", None)
+    if own is not None:
+        return dict(own)
+    names = (*_FOLLOWED[entity], *_SUMMARISED[entity])
+    return {name: getattr(obj, name) for name in names if hasattr(obj, name)}
 
 
 def _key(entity: Entity, obj: Any) -> Key:
@@ -148,16 +162,13 @@ def _key(entity: Entity, obj: Any) -> Key:
 
 
 def snapshot(order: Any) -> Snapshot:
-    """Every followed field of an order, its logistic orders and lines."""
-    taken: Snapshot = {_key(Entity.ORDER, order): _fields(order, ORDER_FIELDS)}
+    """An order, its logistic orders and lines as they are now (diff picks the followed
+    fields)."""
+    taken: Snapshot = {_key(Entity.ORDER, order): _values(Entity.ORDER, order)}
     for lo in order.logistic_orders:
-        taken[_key(Entity.LOGISTIC_ORDER, lo)] = _fields(lo, LOGISTIC_ORDER_FIELDS) | {
-            "reference": lo.reference
-        }
+        taken[_key(Entity.LOGISTIC_ORDER, lo)] = _values(Entity.LOGISTIC_ORDER, lo)
         for line in lo.lines:
-            taken[_key(Entity.LINE, line)] = _fields(line, LINE_FIELDS) | {
-                "offer_price_external_id": line.offer_price_external_id
-            }
+            taken[_key(Entity.LINE, line)] = _values(Entity.LINE, line)
     return taken
 
 
@@ -174,9 +185,9 @@ def _summary(entity: Entity, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[Change]:
-    """The changes from one snapshot to the other: one per changed field, one per entity
-    added or removed (field None). Take `after` once the write is flushed, so that added
-    entities carry their ids."""
+    """The changes from one snapshot to the other: one per changed followed field, one per
+    entity added or removed (field None). Take `after` once the write is flushed, so that
+    added entities carry their ids."""
     changes: list[Change] = []
     for key, old in before.items():
         entity, ident = key
@@ -184,13 +195,15 @@ def diff(before: Snapshot, after: Snapshot) -> list[Change]:
         if new is None:
             changes.append(Change(entity, _int(ident), None, _summary(entity, old), None))
             continue
-        for name, value in new.items():
-            if name in ("reference", "offer_price_external_id"):
+        if new == old:
+            continue  # the common case on a big order: one comparison, no field loop
+        for name in _FOLLOWED[entity]:
+            value = new.get(name, _MISSING)
+            if value is _MISSING:
                 continue
-            if old.get(name, _MISSING) != value:
-                changes.append(
-                    Change(entity, _int(ident), name, plain(old.get(name)), plain(value))
-                )
+            previous = old.get(name, _MISSING)
+            if previous != value:
+                changes.append(Change(entity, _int(ident), name, plain(previous), plain(value)))
     for key, new in after.items():
         if key not in before:
             entity, ident = key

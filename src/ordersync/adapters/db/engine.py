@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,10 +32,18 @@ def engine_from_settings(settings: Settings) -> Engine:
     return make_engine(settings.database_url, **_pool_options(settings, settings.database_url))
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns are written with orjson (a Decimal, should one get there, as a string)."""
+    return orjson.dumps(value, default=str).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; `kwargs` go to `create_engine`. PostgreSQL connections are
-    checked before use, and the pool is the default settings' unless `kwargs` say otherwise."""
+    """An engine for `url`; `kwargs` go to `create_engine`. The pool is the default
+    settings' unless `kwargs` say otherwise. JSON columns are read and written with orjson
+    (several times faster than the standard library on an order's lines and prices)."""
     url = normalise_url(url)
+    kwargs.setdefault("json_serializer", json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
@@ -53,7 +62,9 @@ def _pool_options(settings: Settings, url: str) -> dict[str, Any]:
         return _queue_pool(settings) if _is_sqlite_file(parsed) else {}
     return {
         **_queue_pool(settings),
-        "pool_pre_ping": True,
+        # A ping costs a round trip per unit of work; without it, a connection the server
+        # dropped fails one request with 503 DATABASE_UNAVAILABLE and the pool drops it.
+        "pool_pre_ping": settings.db_pre_ping,
         "connect_args": {"connect_timeout": settings.db_connect_timeout_s},
     }
 
