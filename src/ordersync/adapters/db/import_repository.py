@@ -289,11 +289,18 @@ class ImportRepository:
     def set_total(self, job_id: str, total: int) -> None:
         self.session.execute(update(import_jobs).where(jobs.id == job_id).values(total=total))
 
-    def next_rows(self, job_id: str, partition: int, limit: int) -> list[CsvRecord]:
-        """The partition's next rows without a result, in file order."""
+    def next_rows(
+        self, job_id: str, partition: int, limit: int, after: int = 0
+    ) -> list[CsvRecord]:
+        """The partition's next rows without a result after line `after`, in file order."""
         query = (
             select(rows.line_number, rows.cells, rows.extra_fields)
-            .where(rows.job_id == job_id, rows.partition == partition, rows.result.is_(None))
+            .where(
+                rows.job_id == job_id,
+                rows.partition == partition,
+                rows.line_number > after,
+                rows.result.is_(None),
+            )
             .order_by(rows.line_number)
             .limit(limit)
         )
