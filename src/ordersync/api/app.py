@@ -10,11 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ordersync import __version__
+from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
 from ordersync.adapters.db.mappers import start_mappers
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.admin import UPLOAD_PATH as ADMIN_UPLOAD_PATH
 from ordersync.api.admin import install_admin
+from ordersync.api.callers import Callers
 from ordersync.api.errors import install_error_handlers
 from ordersync.api.idempotency import Idempotency
 from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
@@ -64,7 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine, settings.db_retry_after_s)
-    app.state.uow_factory = lambda: UnitOfWork(app.state.session_factory)
+    # What changes only with a bundle load, read once per process and catalog version.
+    cache = CatalogCache()
+    app.state.catalog_cache = cache
+    app.state.uow_factory = lambda: UnitOfWork(app.state.session_factory, cache=cache)
+    app.state.callers = Callers(app.state.uow_factory, cache)
     # Import jobs are told to run once their row is committed (enqueue-after-commit).
     app.state.dispatcher = dispatcher_for(settings, app.state.uow_factory)
     outside = gateways(settings)
@@ -87,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lock_s=settings.idempotency_lock_s,
         ),
     )
-    app.add_middleware(Authenticate, uow_factory=lambda: UnitOfWork(app.state.session_factory))
+    app.add_middleware(Authenticate, callers=app.state.callers)
     app.add_middleware(
         RequestChecks,
         max_bytes=settings.max_body_bytes,

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
@@ -22,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ordersync.adapters.db.unit_of_work import UnitOfWork
+from ordersync.api.callers import Callers, access_headers
 from ordersync.api.errors import error_body
 from ordersync.domain.access import ClientType
 from ordersync.domain.errors import (
@@ -33,7 +31,7 @@ from ordersync.domain.errors import (
     Unprocessable,
 )
 from ordersync.domain.text import bytes_problem
-from ordersync.services.access import AccessHeaders, require, resolve_caller
+from ordersync.services.access import require
 
 log = structlog.get_logger("ordersync.http")
 
@@ -245,30 +243,32 @@ def client_type_for(path: str) -> ClientType | None:
 class Authenticate:
     """Resolves the caller from the dj-* headers before anything reads the body: a missing
     or unknown key (401) or the wrong client type for the area (403) costs the server no
-    body at all. The caller is left in the request state for the routes."""
+    body at all. The caller is left in the request state for the routes, with the catalog
+    version it was remembered under when it came from the cache (then no query was made
+    and no thread taken)."""
 
-    def __init__(self, app: ASGIApp, uow_factory: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, app: ASGIApp, callers: Callers) -> None:
         self.app = app
-        self.uow_factory = uow_factory
+        self.callers = callers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client_type = client_type_for(scope.get("path", "")) if scope["type"] == "http" else None
         if client_type is None:
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        access = AccessHeaders(*(_text(headers.get(name)) for name in READ_HEADERS[:5]))
+        access = access_headers(dict(scope.get("headers") or []))
         try:
-            caller = await anyio.to_thread.run_sync(
-                lambda: require(resolve_caller(self.uow_factory(), access), client_type)
-            )
+            cached = self.callers.cached(access)
+            if cached is None:
+                caller = await anyio.to_thread.run_sync(self.callers.resolve, access)
+                cached_under = None
+            else:
+                caller, cached_under = cached
+            require(caller, client_type)
         except OrdersyncError as exc:
             await send_domain_error(send, exc)
             return
-        scope.setdefault("state", {})["caller"] = caller
+        state = scope.setdefault("state", {})
+        state["caller"] = caller
+        state["cached_under"] = cached_under
         await self.app(scope, receive, send)
-
-
-def _text(value: bytes | None) -> Any:
-    # RequestChecks has refused what is not UTF-8 already.
-    return None if value is None else value.decode()

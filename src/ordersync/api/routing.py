@@ -7,10 +7,12 @@ import email.message
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from ordersync.domain.errors import ErrorCode, FieldError, Unprocessable
+from ordersync.api.callers import access_headers
+from ordersync.domain.errors import CatalogChanged, ErrorCode, FieldError, Unprocessable
 from ordersync.domain.text import InvalidJson, InvalidText, parse_json
 
 
@@ -45,6 +47,19 @@ def decode_json_body(body: bytes) -> Any:
         ) from None
 
 
+CATALOG_RETRIES = 2  # bundle loads racing one request; the last run is not caught
+
+
+async def _resolve_caller_again(request: Request) -> None:
+    if getattr(request.state, "caller", None) is None:
+        return
+    access = access_headers(dict(request.scope.get("headers") or []))
+    request.state.caller = await anyio.to_thread.run_sync(
+        request.app.state.callers.resolve, access
+    )
+    request.state.cached_under = None
+
+
 class OrdersyncRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -58,6 +73,13 @@ class OrdersyncRoute(APIRoute):
                     # Starlette's Request.json() returns what it finds here, so FastAPI
                     # validates these values instead of parsing the body a second time.
                     request._json = decode_json_body(body)
+            for _ in range(CATALOG_RETRIES):
+                try:
+                    return await handler(request)
+                except CatalogChanged:
+                    # A bundle load moved the catalog while this request used cached values
+                    # (the cache is dropped already): resolve the caller afresh, run again.
+                    await _resolve_caller_again(request)
             return await handler(request)
 
         return route_handler

@@ -152,3 +152,8 @@ class StaleWrite(Exception):
 
 class DuplicateValue(Exception):
     """A commit broke a uniqueness rule (another writer took the value first)."""
+
+
+class CatalogChanged(Exception):
+    """A data bundle was loaded while the request ran on cached catalog values: run it
+    again on fresh ones (the API does, once)."""

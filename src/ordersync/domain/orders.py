@@ -6,6 +6,7 @@ them with no session in sight.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -33,6 +34,21 @@ class OrderIdType(StrEnum):
     REFERENCE = "REFERENCE"
     DJUST_ID = "DJUST_ID"
     EXTERNAL_ID = "EXTERNAL_ID"
+
+
+@dataclass
+class LogisticOrderRecord:
+    values: dict[str, Any]
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class OrderRecord:
+    """An order as stored, for reading only (its answer): column name -> value, for the
+    order, each logistic order and each line."""
+
+    values: dict[str, Any]
+    logistic_orders: list[LogisticOrderRecord]
 
 
 class OrderLine:

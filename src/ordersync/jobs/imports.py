@@ -10,7 +10,7 @@ import structlog
 from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.catalog import CustomField
-from ordersync.domain.errors import DuplicateValue
+from ordersync.domain.errors import CatalogChanged, DuplicateValue
 from ordersync.domain.history import Actor
 from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
 from ordersync.rules.import_rows import RowParser
@@ -23,12 +23,26 @@ UowFactory = Callable[[], UnitOfWork]
 DEFAULT_CHUNK_ROWS = 2_000
 
 
+CATALOG_RESTARTS = 3  # bundle loads during one partition's run
+
+
 def run_partition(
     uow_factory: UowFactory, job_id: str, partition: int, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> None:
     """Process the partition's rows that have no result yet, chunk by chunk, each chunk in
     one transaction with its rows' results (the checkpoint): safe to run again after a
-    crash, no row is applied twice or lost. The last partition to finish closes the job."""
+    crash, no row is applied twice or lost. The last partition to finish closes the job. A
+    bundle load under way starts it again from its checkpoint, on the new catalog."""
+    for _ in range(CATALOG_RESTARTS):
+        try:
+            _run_partition(uow_factory, job_id, partition, chunk_rows)
+            return
+        except CatalogChanged:
+            log.info("import_catalog_changed", job_id=job_id, partition=partition)
+    _run_partition(uow_factory, job_id, partition, chunk_rows)
+
+
+def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_rows: int) -> None:
     with uow_factory() as uow:
         job = uow.imports.job(job_id)
         if job is None or job.status.finished:

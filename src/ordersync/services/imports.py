@@ -75,6 +75,8 @@ def submit_import(
     """Read the file as a stream, refuse it whole (422) for a file-level problem, stage its
     rows and commit the job (PENDING) before the queue is told: the job is a row first."""
     job_id = uuid.uuid4().hex
+    if stream.seekable():
+        stream.seek(0)  # a request run again (the catalog moved) reads its upload again
     with uow_factory() as uow:
         custom_fields = [d.external_id for d in uow.catalog.custom_fields()]
         try:

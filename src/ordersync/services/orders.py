@@ -18,7 +18,7 @@ from ordersync.domain.errors import (
     Unprocessable,
 )
 from ordersync.domain.history import Source
-from ordersync.domain.orders import CommercialOrder, OrderIdType, SourceType
+from ordersync.domain.orders import CommercialOrder, OrderIdType, OrderRecord, SourceType
 from ordersync.domain.pricing import PricingGateways
 from ordersync.domain.tenant import TenantSettings
 from ordersync.rules.eligibility import operation_refusal
@@ -63,6 +63,20 @@ def get_order(
         if order is None:
             raise NotFound(ErrorCode.ORDER_NOT_FOUND, f"No commercial order {order_id}.")
         return order
+
+
+def read_order(
+    uow: UnitOfWork, caller: Caller, order_id: str, id_type: OrderIdType = OrderIdType.REFERENCE
+) -> OrderRecord:
+    """One of the caller's orders as stored, for its answer (account and store scoped;
+    anybody else's is a 404): one statement."""
+    with uow:
+        record = uow.orders.record(
+            order_id, id_type=id_type, account_id=caller.account_id, store_id=caller.store_id
+        )
+    if record is None:
+        raise NotFound(ErrorCode.ORDER_NOT_FOUND, f"No commercial order {order_id}.")
+    return record
 
 
 @dataclass(frozen=True)

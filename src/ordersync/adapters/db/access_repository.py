@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
+from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.tables import (
     accounts,
     store_views,
@@ -16,6 +19,8 @@ from ordersync.adapters.db.tables import (
     users,
 )
 from ordersync.domain.catalog import Status
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,32 @@ class Ref:
 
 
 class AccessRepository:
-    def __init__(self, session: Session) -> None:
+    """Who may call: users, stores, store views, accounts. With a cache (the serving
+    process's), each is read once per catalog version; `on_hit` tells the unit of work a
+    cached value was used."""
+
+    def __init__(
+        self,
+        session: Session,
+        cache: CatalogCache | None = None,
+        on_hit: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
+        self.cache = cache
+        self.on_hit = on_hit or (lambda: None)
+
+    def _memo(self, kind: str, key: Hashable, load: Callable[[], T]) -> T:
+        if self.cache is None:
+            return load()
+        value, hit = self.cache.memo(kind, key, load)
+        if hit:
+            self.on_hit()
+        return value
 
     def user_by_key_hash(self, key_hash: str) -> UserRecord | None:
+        return self._memo("user_by_key", key_hash, lambda: self._user_by_key_hash(key_hash))
+
+    def _user_by_key_hash(self, key_hash: str) -> UserRecord | None:
         row = self.session.execute(select(users).where(users.c.api_key_hash == key_hash)).first()
         if row is None:
             return None
@@ -73,6 +100,9 @@ class AccessRepository:
         )
 
     def store(self, external_id: str | None) -> Ref | None:
+        return self._memo("store", external_id, lambda: self._store(external_id))
+
+    def _store(self, external_id: str | None) -> Ref | None:
         """The store with that external id, or the default store when None."""
         query = select(stores.c.id, stores.c.external_id)
         if external_id is None:
@@ -83,11 +113,17 @@ class AccessRepository:
         return None if row is None else Ref(row.id, row.external_id)
 
     def store_external_id(self, store_id: int) -> str:
+        return self._memo("store_external_id", store_id, lambda: self._store_external_id(store_id))
+
+    def _store_external_id(self, store_id: int) -> str:
         return str(
             self.session.scalar(select(stores.c.external_id).where(stores.c.id == store_id))
         )
 
     def store_view(self, external_id: str) -> Ref | None:
+        return self._memo("store_view", external_id, lambda: self._store_view(external_id))
+
+    def _store_view(self, external_id: str) -> Ref | None:
         row = self.session.execute(
             select(store_views.c.id, store_views.c.external_id, store_views.c.store_id).where(
                 store_views.c.external_id == external_id
@@ -96,6 +132,9 @@ class AccessRepository:
         return None if row is None else Ref(row.id, row.external_id, row.store_id)
 
     def first_store_view(self, store_id: int) -> int | None:
+        return self._memo("first_store_view", store_id, lambda: self._first_store_view(store_id))
+
+    def _first_store_view(self, store_id: int) -> int | None:
         return self.session.scalar(
             select(store_views.c.id)
             .where(store_views.c.store_id == store_id)
@@ -104,6 +143,9 @@ class AccessRepository:
         )
 
     def account(self, external_id: str) -> Ref | None:
+        return self._memo("account", external_id, lambda: self._account(external_id))
+
+    def _account(self, external_id: str) -> Ref | None:
         row = self.session.execute(
             select(accounts.c.id, accounts.c.external_id).where(
                 accounts.c.external_id == external_id

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, exists, select
 from sqlalchemy.orm import Session
 
+from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.tables import (
     accounts,
     catalog_view_variants,
@@ -37,6 +38,9 @@ from ordersync.domain.catalog import (
     Status,
 )
 from ordersync.domain.tenant import PricingMode, TenantSettings
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def _offer_price_query() -> Select[Any]:
@@ -97,10 +101,41 @@ def _offer_price(row: Row[Any]) -> OfferPrice:
 
 
 class CatalogRepository:
-    def __init__(self, session: Session) -> None:
+    """Catalog reads. With a cache (the serving process's), each is read from the database
+    once per catalog version; `on_hit` tells the unit of work a cached value was used."""
+
+    def __init__(
+        self,
+        session: Session,
+        cache: CatalogCache | None = None,
+        on_hit: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
+        self.cache = cache
+        self.on_hit = on_hit or (lambda: None)
+
+    def _memo(self, kind: str, key: Hashable, load: Callable[[], T]) -> T:
+        if self.cache is None:
+            return load()
+        value, hit = self.cache.memo(kind, key, load)
+        if hit:
+            self.on_hit()
+        return value
+
+    def _memo_many(
+        self, kind: str, keys: Collection[K], load: Callable[[list[K]], dict[K, T]]
+    ) -> dict[K, T]:
+        if self.cache is None:
+            return load(list(keys)) if keys else {}
+        values, hit = self.cache.memo_many(kind, keys, load)
+        if hit:
+            self.on_hit()
+        return values
 
     def settings(self) -> TenantSettings:
+        return self._memo("settings", None, self._settings)
+
+    def _settings(self) -> TenantSettings:
         row = self.session.execute(
             select(tenant_settings).where(tenant_settings.c.id == 1)
         ).first()
@@ -122,19 +157,40 @@ class CatalogRepository:
         external_ids: Collection[str] = (),
         variant_external_ids: Collection[str] = (),
     ) -> list[OfferPrice]:
-        """Offer prices named by id, external id, or belonging to a variant: one statement."""
-        conditions = []
+        """Offer prices named by id, external id, or belonging to a variant: one statement
+        for those not cached."""
+        found: dict[int, OfferPrice] = {}
         if ids:
-            conditions.append(offer_prices.c.id.in_(list(ids)))
+            found.update(self._memo_many("offer_price", set(ids), self._prices_by_id))
         if external_ids:
-            conditions.append(offer_prices.c.external_id.in_(list(external_ids)))
+            by_external_id = self._memo_many(
+                "offer_price_external_id", set(external_ids), self._prices_by_external_id
+            )
+            found.update((p.id, p) for p in by_external_id.values())
         if variant_external_ids:
-            conditions.append(variants.c.external_id.in_(list(variant_external_ids)))
-        if not conditions:
-            return []
+            of_variants = self._memo_many(
+                "variant_offer_prices", set(variant_external_ids), self._prices_of_variants
+            )
+            found.update((p.id, p) for prices in of_variants.values() for p in prices)
+        return list(found.values())
 
-        rows = self.session.execute(_offer_price_query().where(or_(*conditions)))
-        return [_offer_price(row) for row in rows]
+    def _prices(self, condition: ColumnElement[bool]) -> list[OfferPrice]:
+        return [
+            _offer_price(row)
+            for row in self.session.execute(_offer_price_query().where(condition))
+        ]
+
+    def _prices_by_id(self, ids: list[int]) -> dict[int, OfferPrice]:
+        return {p.id: p for p in self._prices(offer_prices.c.id.in_(ids))}
+
+    def _prices_by_external_id(self, external_ids: list[str]) -> dict[str, OfferPrice]:
+        return {
+            p.external_id: p for p in self._prices(offer_prices.c.external_id.in_(external_ids))
+        }
+
+    def _prices_of_variants(self, variant_ids: list[str]) -> dict[str, tuple[OfferPrice, ...]]:
+        grouped = group_by_variant(self._prices(variants.c.external_id.in_(variant_ids)))
+        return {v: tuple(grouped.get(v, ())) for v in variant_ids}
 
     def visible_variant_ids(
         self, store_view_id: int | None, variant_ids: Collection[int]
@@ -145,6 +201,12 @@ class CatalogRepository:
             return frozenset()
         if store_view_id is None:
             return frozenset(variant_ids)
+        visible = self._memo("visibility", store_view_id, lambda: self._visible(store_view_id))
+        return frozenset(variant_ids) if visible is None else visible & frozenset(variant_ids)
+
+    def _visible(self, store_view_id: int) -> frozenset[int] | None:
+        """Every variant the store view shows (None: the whole catalog). Read once per
+        store view and catalog version."""
         views = store_view_catalog_views.c
         sees_everything = select(
             exists()
@@ -153,21 +215,21 @@ class CatalogRepository:
             .where(catalog_views.c.all_variants)
         )
         if self.session.scalar(sees_everything):
-            return frozenset(variant_ids)
+            return None
         listed = (
             select(catalog_view_variants.c.variant_id)
             .join(
                 store_view_catalog_views,
                 views.catalog_view_id == catalog_view_variants.c.catalog_view_id,
             )
-            .where(
-                views.store_view_id == store_view_id,
-                catalog_view_variants.c.variant_id.in_(list(variant_ids)),
-            )
+            .where(views.store_view_id == store_view_id)
         )
         return frozenset(self.session.scalars(listed))
 
     def account(self, account_id: int) -> Account:
+        return self._memo("account", account_id, lambda: self._account(account_id))
+
+    def _account(self, account_id: int) -> Account:
         row = self.session.execute(select(accounts).where(accounts.c.id == account_id)).one()
         m = row._mapping
         return Account(
@@ -180,6 +242,9 @@ class CatalogRepository:
         )
 
     def operation(self, external_id: str) -> Operation | None:
+        return self._memo("operation", external_id, lambda: self._operation(external_id))
+
+    def _operation(self, external_id: str) -> Operation | None:
         row = self.session.execute(
             select(operations).where(operations.c.external_id == external_id)
         ).first()
@@ -207,7 +272,10 @@ class CatalogRepository:
         )
 
     def custom_fields(self) -> list[CustomField]:
-        return [
+        return list(self._memo("custom_fields", None, self._custom_fields))
+
+    def _custom_fields(self) -> tuple[CustomField, ...]:
+        return tuple(
             CustomField(
                 id=m["id"],
                 external_id=m["external_id"],
@@ -217,7 +285,7 @@ class CatalogRepository:
                 allowed_values=tuple(m["allowed_values"] or ()),
             )
             for m in (r._mapping for r in self.session.execute(select(custom_fields)))
-        ]
+        )
 
 
 def group_by_variant(prices: Sequence[OfferPrice]) -> dict[str, list[OfferPrice]]:

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, select
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ScalarSelect, Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ordersync.adapters.db.tables import commercial_orders, logistic_orders
+from ordersync.adapters.db.tables import catalog_state, commercial_orders, logistic_orders
 from ordersync.domain.history import Snapshot, snapshot
-from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderIdType
+from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderIdType, OrderRecord
 
 MAX_ID = 2**31 - 1
 
 
-def _with_lines(query: Select[CommercialOrder]) -> Select[CommercialOrder]:
+def _with_lines(query: Select[Any]) -> Select[Any]:
     # Three statements whatever the number of lines: orders, logistic orders, lines.
     return query.options(
         selectinload(CommercialOrder.logistic_orders).selectinload(LogisticOrder.lines)  # type: ignore[arg-type]
     )
 
 
+def catalog_version() -> ScalarSelect[int]:
+    """The catalog's version as one more column of a query made anyway: checking the
+    cached catalog costs no round trip of its own."""
+    return (
+        select(func.coalesce(func.max(catalog_state.c.version), 0))
+        .where(catalog_state.c.id == 1)
+        .scalar_subquery()
+    )
+
+
 class OrderRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, observe: Callable[[int], None] | None = None) -> None:
         self.session = session
+        self.observe = observe or (lambda _version: None)
         # Orders loaded to be written (or added), with how they were: the unit of work
         # records their history at commit.
         self.tracked: list[tuple[CommercialOrder, Snapshot, int]] = []
@@ -35,10 +49,41 @@ class OrderRepository:
             self.tracked.append((order, snapshot(order), order.version))
         return order
 
+    def _first_order(self, query: Select[Any]) -> CommercialOrder | None:
+        row = self.session.execute(_with_lines(query.add_columns(catalog_version()))).first()
+        if row is None:
+            self.observe_now()
+            return None
+        order, version = row
+        self.observe(version)
+        return order  # type: ignore[no-any-return]
+
+    def observe_now(self) -> None:
+        """Read the catalog version on its own (when no order query carried it)."""
+        self.observe(int(self.session.scalar(select(catalog_version())) or 0))
+
+    def record(
+        self,
+        order_id: str,
+        *,
+        id_type: OrderIdType = OrderIdType.REFERENCE,
+        account_id: int | None = None,
+        store_id: int | None = None,
+    ) -> OrderRecord | None:
+        """The order as stored, for reading only: one statement, no ORM, no transaction."""
+        # Imported here: order_views builds on this module's catalog_version.
+        from ordersync.adapters.db.order_views import order_record
+
+        record, version = order_record(self.session, order_id, id_type, account_id, store_id)
+        self.observe(version)
+        return record
+
     def reference_taken(self, reference: str) -> bool:
-        return bool(
-            self.session.scalar(select(exists().where(commercial_orders.c.reference == reference)))
-        )
+        taken, version = self.session.execute(
+            select(exists().where(commercial_orders.c.reference == reference), catalog_version())
+        ).one()
+        self.observe(version)
+        return bool(taken)
 
     def existing_external_ids(self, external_ids: list[str]) -> set[str]:
         if not external_ids:
@@ -60,21 +105,26 @@ class OrderRepository:
             )
         )
         if not for_update:
-            return self.session.scalars(_with_lines(query)).first()
+            return self._first_order(query)
         query = query.with_for_update(of=commercial_orders)
-        return self._tracking(self.session.scalars(_with_lines(query)).first())
+        return self._tracking(self._first_order(query))
 
     def id_of(
         self, reference: str, *, account_id: int | None = None, store_id: int | None = None
     ) -> int | None:
         """The id of the order with that reference (in that account and store, if given)."""
         c = commercial_orders.c
-        query = select(c.id).where(c.reference == reference)
+        query = select(c.id, catalog_version()).where(c.reference == reference)
         if account_id is not None:
             query = query.where(c.account_id == account_id)
         if store_id is not None:
             query = query.where(c.store_id == store_id)
-        return self.session.scalar(query)
+        row = self.session.execute(query).first()
+        if row is None:
+            self.observe_now()
+            return None
+        self.observe(row[1])
+        return int(row[0])
 
     def logistic_external_id_taken(self, external_id: str) -> bool:
         return bool(
@@ -111,8 +161,8 @@ class OrderRepository:
         if store_id is not None:
             query = query.where(c.store_id == store_id)
         if not for_update:
-            return self.session.scalars(_with_lines(query)).first()
+            return self._first_order(query)
         # Serialises writers of one order on PostgreSQL; SQLite already holds the database
         # write lock (BEGIN IMMEDIATE).
         query = query.with_for_update(of=commercial_orders)
-        return self._tracking(self.session.scalars(_with_lines(query)).first())
+        return self._tracking(self._first_order(query))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ordersync.adapters.db.access_repository import AccessRepository
+from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.catalog_repository import CatalogRepository
 from ordersync.adapters.db.engine import RETRY_AFTER_KEY
 from ordersync.adapters.db.errors import is_unavailable
@@ -19,7 +20,13 @@ from ordersync.adapters.db.idempotency_repository import IdempotencyRepository
 from ordersync.adapters.db.import_repository import ImportRepository
 from ordersync.adapters.db.lease_repository import LeaseRepository
 from ordersync.adapters.db.order_repository import OrderRepository
-from ordersync.domain.errors import DuplicateValue, ErrorCode, ServiceUnavailable, StaleWrite
+from ordersync.domain.errors import (
+    CatalogChanged,
+    DuplicateValue,
+    ErrorCode,
+    ServiceUnavailable,
+    StaleWrite,
+)
 from ordersync.domain.history import Actor, HistoryEntry, Source, diff, snapshot
 
 log = structlog.get_logger(__name__)
@@ -35,20 +42,65 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     history: HistoryRepository
 
-    def __init__(self, session_factory: sessionmaker[Session], actor: Actor | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        actor: Actor | None = None,
+        cache: CatalogCache | None = None,
+        cached_under: int | None = None,
+    ) -> None:
+        """`cache`: the process's catalog cache (None: read everything from the database).
+        `cached_under`: the catalog version the request's caller was read from the cache
+        under, if it was."""
         self.session_factory = session_factory
         self.actor = actor or Actor(None, None)
+        self.cache = cache
+        self.cached_under = cached_under
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.session_factory()
-        self.orders = OrderRepository(self.session)
-        self.catalog = CatalogRepository(self.session)
-        self.access = AccessRepository(self.session)
+        self._used_under = self.cached_under
+        self._observed = False
+        self._bumped: int | None = None
+        self.orders = OrderRepository(self.session, self.observe_catalog_version)
+        self.catalog = CatalogRepository(self.session, self.cache, self._cache_hit)
+        self.access = AccessRepository(self.session, self.cache, self._cache_hit)
         self.leases = LeaseRepository(self.session)
         self.imports = ImportRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.history = HistoryRepository(self.session)
         return self
+
+    def _cache_hit(self) -> None:
+        if self._used_under is None and self.cache is not None:
+            self._used_under = self.cache.version
+
+    def observe_catalog_version(self, version: int) -> None:
+        """The catalog version a query of this unit of work read. If cached values were used
+        under another version, they may be stale: the cache is dropped and CatalogChanged
+        makes the request run again on fresh values."""
+        self._observed = True
+        if self.cache is None:
+            return
+        stale = self._used_under is not None and version != self._used_under
+        self.cache.observe(version)
+        if stale:
+            raise CatalogChanged(f"catalog version {self._used_under} -> {version}")
+
+    def catalog_bumped(self, version: int) -> None:
+        """This unit of work loads a bundle: the catalog is at `version` once it commits (its
+        own change, not a stale read). From now on it reads the catalog from its own
+        transaction, never the cache, which is dropped when it commits."""
+        self._observed = True
+        self._used_under = None
+        self._bumped = version
+        self.catalog.cache = None
+        self.access.cache = None
+
+    def _check_catalog(self) -> None:
+        """Cached values were used and no query carried the version: read it now."""
+        if self._used_under is not None and not self._observed:
+            self.orders.observe_now()
 
     def __exit__(
         self,
@@ -59,6 +111,8 @@ class UnitOfWork:
         # Closing ends the transaction (rolling back anything not committed) without expiring
         # the loaded objects, so a read use case can return them.
         try:
+            if exc_type is None:
+                self._check_catalog()
             if exc_type is not None:
                 self.session.rollback()
         except Exception as rollback_failure:
@@ -92,8 +146,11 @@ class UnitOfWork:
         write's `source`, the actor, the versions and the field changes, in the same
         transaction. Says in the domain's words when another writer got there first."""
         try:
+            self._check_catalog()
             self._record_history(source)
             self.session.commit()
+            if self._bumped is not None and self.cache is not None:
+                self.cache.observe(self._bumped)
         except StaleDataError as exc:
             raise StaleWrite(str(exc)) from exc
         except IntegrityError as exc:

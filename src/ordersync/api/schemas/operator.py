@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, StringConstraints
 
+from ordersync.api.answers import logistic_order_answer
 from ordersync.api.schemas.common import Body, Id, PageOut
-from ordersync.api.schemas.shop import logistic_order_fields
 from ordersync.domain.imports import ImportJob
 from ordersync.domain.listing import LogisticOrderRow
 
@@ -70,12 +70,14 @@ class LogisticOrderSummaryOut(Body):
 
     @classmethod
     def of(cls, row: LogisticOrderRow) -> LogisticOrderSummaryOut:
-        return cls(
-            **logistic_order_fields(row, row.currency),
-            commercial_order_reference=row.commercial_order_reference,
-            account_id=row.account_id,
-            account_external_id=row.account_external_id,
-            line_count=row.line_count,
+        return cls.model_validate(
+            logistic_order_answer(vars(row), row.currency)
+            | {
+                "commercialOrderReference": row.commercial_order_reference,
+                "accountId": row.account_id,
+                "accountExternalId": row.account_external_id,
+                "lineCount": row.line_count,
+            }
         )
 
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
+from ordersync.api.answers import (
+    line_answer,
+    logistic_order_answer,
+    order_answer,
+    order_header_answer,
+    unit_price,
+)
 from ordersync.api.schemas.common import (
     Body,
     CustomFieldValueIn,
@@ -16,8 +22,6 @@ from ordersync.api.schemas.common import (
     PageOut,
     Quantity,
 )
-from ordersync.domain.listing import LogisticOrderRow
-from ordersync.domain.money import minor_units, money_str, round_money
 from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
 from ordersync.domain.warnings import OrderWarning
 from ordersync.rules.line_updates import LineType, UpdateAction
@@ -110,18 +114,6 @@ class CreatedOut(Body):
     reference: str
 
 
-def unit_price(amount: Decimal, currency: str) -> str:
-    """Minor units, or up to 4 decimals when the price is finer than that."""
-    rounded = round_money(amount, currency)
-    if rounded == amount:
-        return str(rounded)
-    return (
-        str(amount.quantize(Decimal("0.0001")).normalize())
-        if minor_units(currency) < 4
-        else str(amount)
-    )
-
-
 class LineOut(Body):
     id: int
     external_id: str | None
@@ -148,52 +140,7 @@ class LineOut(Body):
 
     @classmethod
     def of(cls, line: OrderLine, currency: str) -> LineOut:
-        assert line.id is not None
-        return cls(
-            id=line.id,
-            external_id=line.external_id,
-            variant_id=line.variant_id,
-            variant_external_id=line.variant_external_id,
-            offer_price_id=line.offer_price_id,
-            offer_price_external_id=line.offer_price_external_id,
-            quantity=line.quantity,
-            net_unit_price=unit_price(line.net_unit_price, currency),
-            gross_unit_price=unit_price(line.gross_unit_price, currency),
-            tax_rate=format(line.tax_rate.normalize(), "f"),
-            tax_amount=money_str(line.tax_amount, currency),
-            total_net=money_str(line.total_net, currency),
-            total_tax=money_str(line.tax_amount, currency),
-            total_gross=money_str(line.total_gross, currency),
-            variant_name=line.variant_name,
-            variant_description=line.variant_description,
-            classification_external_id=line.classification_external_id,
-            custom_fields=dict(line.custom_fields),
-            cpq_txn_line_number=line.cpq_txn_line_number,
-            cpq_unit_price=None
-            if line.cpq_unit_price is None
-            else unit_price(line.cpq_unit_price, currency),
-            cpq_charges=line.cpq_charges,
-            sync_info=line.cpq_sync_info,
-        )
-
-
-def logistic_order_fields(lo: LogisticOrder | LogisticOrderRow, currency: str) -> dict[str, Any]:
-    """What a logistic order shows, from the aggregate or from a list row alike."""
-    assert lo.id is not None
-    return dict(
-        id=lo.id,
-        reference=lo.reference,
-        external_id=lo.external_id,
-        supplier_id=lo.supplier_id,
-        supplier_external_id=lo.supplier_external_id,
-        status=lo.status.value,
-        shipping_address=lo.shipping_address,
-        total_net=money_str(lo.total_net, currency),
-        total_tax=money_str(lo.total_tax, currency),
-        total_gross=money_str(lo.total_gross, currency),
-        created_at=lo.created_at,
-        updated_at=lo.updated_at,
-    )
+        return cls.model_validate(line_answer(vars(line), currency))
 
 
 class LogisticOrderOut(Body):
@@ -213,9 +160,8 @@ class LogisticOrderOut(Body):
 
     @classmethod
     def of(cls, lo: LogisticOrder, currency: str) -> LogisticOrderOut:
-        return cls(
-            **logistic_order_fields(lo, currency),
-            lines=[LineOut.of(ln, currency) for ln in lo.lines],
+        return cls.model_validate(
+            logistic_order_answer(vars(lo), currency, [vars(line) for line in lo.lines])
         )
 
 
@@ -251,37 +197,8 @@ class OrderHeaderOut(Body):
     updated_at: datetime
 
     @classmethod
-    def header_fields(cls, order: CommercialOrder) -> dict[str, Any]:
-        c = order.currency
-        return dict(
-            id=order.id,
-            reference=order.reference,
-            external_id=order.external_id,
-            account_id=order.account_id,
-            customer_user_id=order.customer_user_id,
-            store_id=order.store_id,
-            store_view_id=order.store_view_id,
-            is_validated=order.is_validated,
-            validated_at=order.validated_at,
-            checkout_type=order.checkout_type.value,
-            source_type=order.source_type.value if order.source_type else None,
-            source_id=order.source_id,
-            is_full=order.is_full,
-            currency=c,
-            total_net=money_str(order.total_net, c),
-            total_tax=money_str(order.total_tax, c),
-            total_gross=money_str(order.total_gross, c),
-            product_count=order.product_count,
-            line_count=order.line_count,
-            custom_fields=dict(order.custom_fields),
-            version=order.version,
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-        )
-
-    @classmethod
     def of(cls, order: CommercialOrder) -> OrderHeaderOut:
-        return cls(**cls.header_fields(order))
+        return cls.model_validate(order_header_answer(vars(order)))
 
 
 class OrderOut(OrderHeaderOut):
@@ -290,17 +207,15 @@ class OrderOut(OrderHeaderOut):
 
     @classmethod
     def of(cls, order: CommercialOrder) -> OrderOut:
-        return cls(
-            **cls.header_fields(order),
-            cpq=CpqOut(
-                transaction_id=order.cpq_transaction_id,
-                sync_status=order.cpq_sync_status,
-                last_synced_at=order.cpq_last_synced_at,
-            ),
-            logistic_orders=[
-                LogisticOrderOut.of(lo, order.currency) for lo in order.logistic_orders
-            ],
-        )
+        return cls.model_validate(answer_of(order))
+
+
+def answer_of(order: CommercialOrder) -> dict[str, Any]:
+    """The order's answer from the aggregate (its attributes are its columns)."""
+    return order_answer(
+        vars(order),
+        [(vars(lo), [vars(line) for line in lo.lines]) for lo in order.logistic_orders],
+    )
 
 
 class OrderPageOut(PageOut[OrderHeaderOut]):
