@@ -44,9 +44,10 @@ class Callers:
         self.cache = cache
 
     def cached(self, access: AccessHeaders) -> tuple[Caller, int | None] | None:
-        """The caller and the catalog version it was remembered under, if it was."""
+        """The caller and the access version it was remembered under, if it was."""
+        under = self.cache.access_version
         caller = self.cache.get("caller", _key(access))
-        return None if caller is MISSING else (caller, self.cache.version)
+        return None if caller is MISSING or under is None else (caller, under)
 
     def resolve(self, access: AccessHeaders) -> Caller:
         """From the database (and the cached catalog entities it names); remembered for

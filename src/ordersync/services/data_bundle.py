@@ -149,7 +149,7 @@ def load_validated_bundle(
     """One transaction that starts by bumping the catalog version: that locks out every
     other load until it commits, so two loads of the same new external ids never race."""
     with uow:
-        uow.catalog_bumped(bump_catalog_version(uow.session.connection()))
+        uow.catalog_bumped(*bump_catalog_version(uow.session.connection(), bundle))
         counts = upsert_catalog(uow.session.connection(), bundle, progress)
         counts["orders"] = _load_orders(uow, bundle.orders)
         if progress:

@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
-from ordersync.adapters.db.catalog_cache import CatalogCache
+from ordersync.adapters.db.catalog_cache import CatalogCache, tier_of
 from ordersync.adapters.db.tables import (
     accounts,
     store_views,
@@ -50,18 +50,18 @@ class AccessRepository:
         self,
         session: Session,
         cache: CatalogCache | None = None,
-        on_hit: Callable[[], None] | None = None,
+        on_hit: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session
         self.cache = cache
-        self.on_hit = on_hit or (lambda: None)
+        self.on_hit = on_hit or (lambda _tier: None)
 
     def _memo(self, kind: str, key: Hashable, load: Callable[[], T]) -> T:
         if self.cache is None:
             return load()
         value, hit = self.cache.memo(kind, key, load)
         if hit:
-            self.on_hit()
+            self.on_hit(tier_of(kind))
         return value
 
     def user_by_key_hash(self, key_hash: str) -> UserRecord | None:

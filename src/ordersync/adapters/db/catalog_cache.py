@@ -2,11 +2,13 @@
 custom fields, accounts, stores and store views, operations, visibility, offer prices — read
 once per process and dropped when the catalog version moves.
 
-Every bundle load bumps `catalog_state.version` in its transaction. Units of work read the
-version within a query they make anyway (the order they load carries it as one more
-column); when it differs from the version the cached values were read under, the cache is
-dropped and the request runs again on fresh values (CatalogChanged). A unit of work that
-used cached values and made no such query checks the version before it ends.
+Every bundle load bumps `catalog_state.version` in its transaction, and its `access_version`
+too when it touches what callers and their context are read from (settings, stores, views,
+accounts, users, custom fields, operations): a load of offers alone leaves cached callers
+valid. Units of work read both within a query they make anyway (the order they load carries
+them as two more columns); when one differs from what cached values were read under, its
+tier is dropped and the request runs again on fresh values (CatalogChanged). A unit of work
+that used cached values and made no such query checks the versions before it ends.
 """
 
 from __future__ import annotations
@@ -32,26 +34,43 @@ _BOUNDED = {
 }
 
 
+# What only the full catalog version invalidates; every other kind follows access_version.
+OFFER_KINDS = frozenset({"offer_price", "offer_price_external_id", "variant_offer_prices"})
+
+
+def tier_of(kind: str) -> str:
+    return "offers" if kind in OFFER_KINDS else "access"
+
+
 class CatalogCache:
     """Per process, shared by its threads. Values are immutable snapshots."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.version: int | None = None
+        self.access_version: int | None = None
         self.generation = 0  # bumped by every reset: a load started before it stores nothing
         self._kinds: dict[str, OrderedDict[Hashable, Any]] = {}
 
-    def observe(self, version: int) -> bool:
-        """The database's catalog version, as a query just read it; drops everything when
-        it is not the cached one. True when it was not."""
-        if version == self.version:
-            return False
+    def under(self, tier: str) -> int | None:
+        """The version a tier's cached values were read under."""
+        return self.version if tier == "offers" else self.access_version
+
+    def observe(self, version: int, access_version: int) -> None:
+        """The database's versions, as a query just read them: a tier whose version moved is
+        dropped (every tier when access moved)."""
+        if version == self.version and access_version == self.access_version:
+            return
         with self._lock:
-            if version != self.version:
-                self.version = version
-                self.generation += 1
+            if access_version != self.access_version:
                 self._kinds = {}
-        return True
+            elif version != self.version:
+                self._kinds = {k: v for k, v in self._kinds.items() if k not in OFFER_KINDS}
+            else:
+                return
+            self.version = version
+            self.access_version = access_version
+            self.generation += 1
 
     def get(self, kind: str, key: Hashable) -> Any:
         """The cached value, or MISSING."""

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Row, Select, exists, select
 from sqlalchemy.orm import Session
 
-from ordersync.adapters.db.catalog_cache import CatalogCache
+from ordersync.adapters.db.catalog_cache import CatalogCache, tier_of
 from ordersync.adapters.db.tables import (
     accounts,
     catalog_view_variants,
@@ -108,18 +108,18 @@ class CatalogRepository:
         self,
         session: Session,
         cache: CatalogCache | None = None,
-        on_hit: Callable[[], None] | None = None,
+        on_hit: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session
         self.cache = cache
-        self.on_hit = on_hit or (lambda: None)
+        self.on_hit = on_hit or (lambda _tier: None)
 
     def _memo(self, kind: str, key: Hashable, load: Callable[[], T]) -> T:
         if self.cache is None:
             return load()
         value, hit = self.cache.memo(kind, key, load)
         if hit:
-            self.on_hit()
+            self.on_hit(tier_of(kind))
         return value
 
     def _memo_many(
@@ -129,7 +129,7 @@ class CatalogRepository:
             return load(list(keys)) if keys else {}
         values, hit = self.cache.memo_many(kind, keys, load)
         if hit:
-            self.on_hit()
+            self.on_hit(tier_of(kind))
         return values
 
     def settings(self) -> TenantSettings:

@@ -64,21 +64,39 @@ def upsert_catalog(
     return counts
 
 
-def bump_catalog_version(conn: Connection) -> int:
-    """The catalog's next version. On PostgreSQL the row stays locked until the load's
-    transaction ends, which makes concurrent loads wait for each other; SQLite already
-    holds its one write lock (BEGIN IMMEDIATE)."""
+# The sections a bundle may hold that callers and their context are read from; the others
+# (suppliers, variants, offers) only change what is ordered at which price.
+ACCESS_SECTIONS = (
+    "settings",
+    "stores",
+    "catalog_views",
+    "store_views",
+    "accounts",
+    "users",
+    "custom_fields",
+    "operations",
+)
+
+
+def bump_catalog_version(conn: Connection, bundle: DataBundle) -> tuple[int, int]:
+    """The catalog's next (version, access version). On PostgreSQL the row stays locked
+    until the load's transaction ends, which makes concurrent loads wait for each other;
+    SQLite already holds its one write lock (BEGIN IMMEDIATE)."""
+    touches_access = bundle.settings is not None or any(
+        getattr(bundle, section) for section in ACCESS_SECTIONS[1:]
+    )
+    c = catalog_state.c
     stmt = (
         update(catalog_state)
-        .where(catalog_state.c.id == 1)
-        .values(version=catalog_state.c.version + 1)
-        .returning(catalog_state.c.version)
+        .where(c.id == 1)
+        .values(version=c.version + 1, access_version=c.access_version + int(touches_access))
+        .returning(c.version, c.access_version)
     )
-    version = conn.execute(stmt).scalar()
-    if version is None:  # a database created before the row existed
-        conn.execute(insert(catalog_state).values(id=1, version=1))
-        return 1
-    return int(version)
+    row = conn.execute(stmt).first()
+    if row is None:  # a database created before the row existed
+        conn.execute(insert(catalog_state).values(id=1, version=1, access_version=1))
+        return 1, 1
+    return int(row[0]), int(row[1])
 
 
 # --- one step per entity type --------------------------------------------------------------

@@ -22,20 +22,23 @@ def _with_lines(query: Select[Any]) -> Select[Any]:
     )
 
 
-def catalog_version() -> ScalarSelect[int]:
-    """The catalog's version as one more column of a query made anyway: checking the
-    cached catalog costs no round trip of its own."""
+def catalog_versions() -> tuple[ScalarSelect[int], ScalarSelect[int]]:
+    """The catalog's (version, access version) as two more columns of a query made anyway:
+    checking the cached catalog costs no round trip of its own."""
+    c = catalog_state.c
     return (
-        select(func.coalesce(func.max(catalog_state.c.version), 0))
-        .where(catalog_state.c.id == 1)
-        .scalar_subquery()
+        select(func.coalesce(func.max(c.version), 0)).where(c.id == 1).scalar_subquery(),
+        select(func.coalesce(func.max(c.access_version), 0)).where(c.id == 1).scalar_subquery(),
     )
 
 
+Observe = Callable[[int, int], None]
+
+
 class OrderRepository:
-    def __init__(self, session: Session, observe: Callable[[int], None] | None = None) -> None:
+    def __init__(self, session: Session, observe: Observe | None = None) -> None:
         self.session = session
-        self.observe = observe or (lambda _version: None)
+        self.observe: Observe = observe or (lambda _version, _access: None)
         # Orders loaded to be written (or added), with how they were: the unit of work
         # records their history at commit.
         self.tracked: list[tuple[CommercialOrder, Snapshot, int]] = []
@@ -50,17 +53,18 @@ class OrderRepository:
         return order
 
     def _first_order(self, query: Select[Any]) -> CommercialOrder | None:
-        row = self.session.execute(_with_lines(query.add_columns(catalog_version()))).first()
+        row = self.session.execute(_with_lines(query.add_columns(*catalog_versions()))).first()
         if row is None:
             self.observe_now()
             return None
-        order, version = row
-        self.observe(version)
+        order, version, access_version = row
+        self.observe(version, access_version)
         return order  # type: ignore[no-any-return]
 
     def observe_now(self) -> None:
-        """Read the catalog version on its own (when no order query carried it)."""
-        self.observe(int(self.session.scalar(select(catalog_version())) or 0))
+        """Read the catalog versions on their own (when no order query carried them)."""
+        version, access_version = self.session.execute(select(*catalog_versions())).one()
+        self.observe(int(version or 0), int(access_version or 0))
 
     def record(
         self,
@@ -74,15 +78,15 @@ class OrderRepository:
         # Imported here: order_views builds on this module's catalog_version.
         from ordersync.adapters.db.order_views import order_record
 
-        record, version = order_record(self.session, order_id, id_type, account_id, store_id)
-        self.observe(version)
+        record, versions = order_record(self.session, order_id, id_type, account_id, store_id)
+        self.observe(*versions)
         return record
 
     def reference_taken(self, reference: str) -> bool:
-        taken, version = self.session.execute(
-            select(exists().where(commercial_orders.c.reference == reference), catalog_version())
+        taken, version, access_version = self.session.execute(
+            select(exists().where(commercial_orders.c.reference == reference), *catalog_versions())
         ).one()
-        self.observe(version)
+        self.observe(version, access_version)
         return bool(taken)
 
     def existing_external_ids(self, external_ids: list[str]) -> set[str]:
@@ -114,7 +118,7 @@ class OrderRepository:
     ) -> int | None:
         """The id of the order with that reference (in that account and store, if given)."""
         c = commercial_orders.c
-        query = select(c.id, catalog_version()).where(c.reference == reference)
+        query = select(c.id, *catalog_versions()).where(c.reference == reference)
         if account_id is not None:
             query = query.where(c.account_id == account_id)
         if store_id is not None:
@@ -123,7 +127,7 @@ class OrderRepository:
         if row is None:
             self.observe_now()
             return None
-        self.observe(row[1])
+        self.observe(row[1], row[2])
         return int(row[0])
 
     def logistic_external_id_taken(self, external_id: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from ordersync.adapters.db.order_repository import MAX_ID, catalog_version
+from ordersync.adapters.db.order_repository import MAX_ID, catalog_versions
 from ordersync.adapters.db.tables import commercial_orders, logistic_orders, order_lines
 from ordersync.domain.orders import LogisticOrderRecord, OrderIdType, OrderRecord
 
@@ -40,8 +40,8 @@ def order_record(
     id_type: OrderIdType,
     account_id: int | None,
     store_id: int | None,
-) -> tuple[OrderRecord | None, int]:
-    """The order (scoped to the account and store when given) and the catalog version."""
+) -> tuple[OrderRecord | None, tuple[int, int]]:
+    """The order (scoped to the account and store when given) and the catalog versions."""
     condition: ColumnElement[bool]
     if id_type is OrderIdType.DJUST_ID:
         if not (order_id.isascii() and order_id.isdigit()) or int(order_id) > MAX_ID:
@@ -53,7 +53,7 @@ def order_record(
     else:
         condition = co.reference == order_id
     query = (
-        select(*_COLUMNS, catalog_version().label("catalog_version"))
+        select(*_COLUMNS, *(v.label(f"v_{i}") for i, v in enumerate(catalog_versions())))
         .select_from(commercial_orders)
         .outerjoin(logistic_orders, lo.commercial_order_id == co.id)
         .outerjoin(order_lines, ln.logistic_order_id == lo.id)
@@ -67,8 +67,8 @@ def order_record(
     connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     rows = [r._mapping for r in connection.execute(query)]
     if not rows:
-        version = connection.execute(select(catalog_version())).scalar()
-        return None, int(version or 0)
+        version, access_version = connection.execute(select(*catalog_versions())).one()
+        return None, (int(version or 0), int(access_version or 0))
     order = OrderRecord(_split(rows[0], _ORDER_KEYS), [])
     by_id: dict[int, LogisticOrderRecord] = {}
     for row in rows:
@@ -81,4 +81,4 @@ def order_record(
             order.logistic_orders.append(record)
         if row["i_id"] is not None:
             record.lines.append(_split(row, _LINE_KEYS))
-    return order, int(rows[0]["catalog_version"] or 0)
+    return order, (int(rows[0]["v_0"] or 0), int(rows[0]["v_1"] or 0))

@@ -68,6 +68,10 @@ catalog_state = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("version", BigInteger, nullable=False),
+    # Moved only by loads that touch settings, stores, views, accounts, users, custom fields
+    # or operations: what callers and their context are read from. A load of offers alone
+    # leaves cached callers valid.
+    Column("access_version", BigInteger, nullable=False, server_default="0"),
 )
 
 stores = Table(

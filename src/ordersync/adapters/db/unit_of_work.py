@@ -59,9 +59,13 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.session_factory()
-        self._used_under = self.cached_under
+        # The version each tier of cached values used here was read under (the caller, if
+        # it came from the cache, under its access version).
+        self._used_under: dict[str, int | None] = (
+            {} if self.cached_under is None else {"access": self.cached_under}
+        )
         self._observed = False
-        self._bumped: int | None = None
+        self._bumped: tuple[int, int] | None = None
         self.orders = OrderRepository(self.session, self.observe_catalog_version)
         self.catalog = CatalogRepository(self.session, self.cache, self._cache_hit)
         self.access = AccessRepository(self.session, self.cache, self._cache_hit)
@@ -71,35 +75,40 @@ class UnitOfWork:
         self.history = HistoryRepository(self.session)
         return self
 
-    def _cache_hit(self) -> None:
-        if self._used_under is None and self.cache is not None:
-            self._used_under = self.cache.version
+    def _cache_hit(self, tier: str) -> None:
+        if self.cache is not None and tier not in self._used_under:
+            self._used_under[tier] = self.cache.under(tier)
 
-    def observe_catalog_version(self, version: int) -> None:
-        """The catalog version a query of this unit of work read. If cached values were used
-        under another version, they may be stale: the cache is dropped and CatalogChanged
-        makes the request run again on fresh values."""
+    def observe_catalog_version(self, version: int, access_version: int) -> None:
+        """The catalog versions a query of this unit of work read. If cached values were
+        used under other versions, they may be stale: their tier is dropped and
+        CatalogChanged makes the request run again on fresh values."""
         self._observed = True
         if self.cache is None:
             return
-        stale = self._used_under is not None and version != self._used_under
-        self.cache.observe(version)
+        now = {"offers": version, "access": access_version}
+        stale = any(now[tier] != under for tier, under in self._used_under.items())
+        self.cache.observe(version, access_version)
         if stale:
-            raise CatalogChanged(f"catalog version {self._used_under} -> {version}")
+            raise CatalogChanged(f"catalog versions {self._used_under} -> {now}")
 
-    def catalog_bumped(self, version: int) -> None:
-        """This unit of work loads a bundle: the catalog is at `version` once it commits (its
-        own change, not a stale read). From now on it reads the catalog from its own
-        transaction, never the cache, which is dropped when it commits."""
+    def catalog_bumped(self, version: int, access_version: int) -> None:
+        """This unit of work loads a bundle: the catalog is at these versions once it
+        commits (its own change, not a stale read). From now on it reads the catalog from
+        its own transaction, never the cache, which follows when it commits."""
         self._observed = True
-        self._used_under = None
-        self._bumped = version
+        self._used_under = {}
+        self._bumped = (version, access_version)
         self.catalog.cache = None
         self.access.cache = None
 
     def _check_catalog(self) -> None:
         """Cached values were used and no query carried the version: read it now."""
-        if self._used_under is not None and not self._observed:
+        if self._observed or self.cache is None:
+            return
+        # Also while the cache does not know the versions yet: what it keeps from this unit
+        # of work must be filed under the right ones.
+        if self._used_under or self.cache.access_version is None:
             self.orders.observe_now()
 
     def __exit__(
@@ -150,7 +159,7 @@ class UnitOfWork:
             self._record_history(source)
             self.session.commit()
             if self._bumped is not None and self.cache is not None:
-                self.cache.observe(self._bumped)
+                self.cache.observe(*self._bumped)
         except StaleDataError as exc:
             raise StaleWrite(str(exc)) from exc
         except IntegrityError as exc:
