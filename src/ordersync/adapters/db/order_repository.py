@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ScalarSelect, Select, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ordersync.adapters.db.tables import catalog_state, commercial_orders, logistic_orders
 from ordersync.domain.history import Snapshot, snapshot
@@ -15,10 +15,17 @@ from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderIdType,
 MAX_ID = 2**31 - 1
 
 
-def _with_lines(query: Select[Any]) -> Select[Any]:
-    # Three statements whatever the number of lines: orders, logistic orders, lines.
+def _with_lines(query: Select[Any], locking: bool) -> Select[Any]:
+    """The order with its logistic orders and lines, whatever their number: in one statement
+    (joined) to read, in two to lock. A locking SELECT that waited for another writer sees
+    that writer's version of the rows it locks, but its joined rows come from the snapshot
+    it started with: the logistic orders and lines are read (joined) once the lock is held."""
+    if locking:
+        return query.options(
+            selectinload(CommercialOrder.logistic_orders).joinedload(LogisticOrder.lines)  # type: ignore[arg-type]
+        )
     return query.options(
-        selectinload(CommercialOrder.logistic_orders).selectinload(LogisticOrder.lines)  # type: ignore[arg-type]
+        joinedload(CommercialOrder.logistic_orders).joinedload(LogisticOrder.lines)  # type: ignore[arg-type]
     )
 
 
@@ -52,8 +59,9 @@ class OrderRepository:
             self.tracked.append((order, snapshot(order), order.version))
         return order
 
-    def _first_order(self, query: Select[Any]) -> CommercialOrder | None:
-        row = self.session.execute(_with_lines(query.add_columns(*catalog_versions()))).first()
+    def _first_order(self, query: Select[Any], locking: bool = False) -> CommercialOrder | None:
+        query = _with_lines(query.add_columns(*catalog_versions()), locking)
+        row = self.session.execute(query).unique().first()
         if row is None:
             self.observe_now()
             return None
@@ -111,7 +119,7 @@ class OrderRepository:
         if not for_update:
             return self._first_order(query)
         query = query.with_for_update(of=commercial_orders)
-        return self._tracking(self._first_order(query))
+        return self._tracking(self._first_order(query, locking=True))
 
     def id_of(
         self, reference: str, *, account_id: int | None = None, store_id: int | None = None
@@ -169,4 +177,4 @@ class OrderRepository:
         # Serialises writers of one order on PostgreSQL; SQLite already holds the database
         # write lock (BEGIN IMMEDIATE).
         query = query.with_for_update(of=commercial_orders)
-        return self._tracking(self._first_order(query))
+        return self._tracking(self._first_order(query, locking=True))
