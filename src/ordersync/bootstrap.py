@@ -34,7 +34,7 @@ def dispatcher_for(settings: Settings, uow_factory: Callable[[], UnitOfWork]) ->
 
     if is_queue_database(settings.database_url):
         return ProcrastinateDispatcher(queue_app(settings, deferring_only=True))
-    return InProcessDispatcher(uow_factory)
+    return InProcessDispatcher(uow_factory, chunk_rows=settings.import_chunk_rows)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ordersync.domain.imports import DEFAULT_CHUNK_ROWS
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERSYNC_", env_file=".env", extra="ignore")
@@ -65,7 +67,7 @@ class Settings(BaseSettings):
     import_partitions: int = Field(4, ge=1, le=64)
     # Rows applied per transaction. Each chunk holds its rows, their orders and lines in
     # memory (about 2 KB per row), and the results of its rows are its checkpoint.
-    import_chunk_rows: int = Field(2_000, ge=1, le=50_000)
+    import_chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1, le=50_000)
 
     # --- idempotency keys (SPEC §7) ----------------------------------------------------------
     idempotency_ttl_s: int = Field(86_400, ge=1)  # how long a key and its answer are kept

@@ -88,3 +88,29 @@ def test_a_key_removed_from_a_user_elsewhere_is_refused_at_once(
         assert response.status_code == 401, response.text
     finally:
         load(client, {"users": [u1]})
+
+
+def test_a_request_that_keeps_meeting_bundle_loads_is_answered_503_then_runs_on_retry(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ordersync.domain.errors import CatalogChanged
+    from ordersync.services import synchronise
+
+    reference = create_order(client)
+    real = synchronise.synchronise
+    collisions = {"left": 3}  # more than the route's reruns
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if collisions["left"] > 0:
+            collisions["left"] -= 1
+            raise CatalogChanged("a load landed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(synchronise, "synchronise", racing)
+    url = f"/v1/shop/commercial-orders/{reference}/sync"
+    busy = client.put(url, headers=headers())
+    assert busy.status_code == 503, busy.text
+    assert busy.json()["code"] == "CATALOG_CHANGED"
+    assert busy.headers["retry-after"] == "1"
+    collisions["left"] = 1  # one collision: run again within the same request
+    assert client.put(url, headers=headers()).status_code == 204

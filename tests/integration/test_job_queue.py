@@ -137,7 +137,9 @@ def test_a_worker_runs_each_partition_in_a_thread_of_its_own(
 ) -> None:
     ran: list[tuple[str, int, bool]] = []
 
-    def fake_run_partition(uow_factory: Any, job_id: str, partition: int) -> None:
+    def fake_run_partition(
+        uow_factory: Any, job_id: str, partition: int, chunk_rows: int = 0
+    ) -> None:
         assert isinstance(uow_factory(), UnitOfWork)
         ran.append((job_id, partition, threading.current_thread() is threading.main_thread()))
 
@@ -153,7 +155,9 @@ def test_a_worker_runs_each_partition_in_a_thread_of_its_own(
 def test_a_failed_partition_is_queued_again_with_a_delay(
     queue_url: str, queue_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing_run_partition(uow_factory: Any, job_id: str, partition: int) -> None:
+    def failing_run_partition(
+        uow_factory: Any, job_id: str, partition: int, chunk_rows: int = 0
+    ) -> None:
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(imports, "run_partition", failing_run_partition)
@@ -232,7 +236,9 @@ def worker_with_fake_job() -> None:
     its first run (until the process is killed) and returns on the next."""
     from ordersync import cli
 
-    def fake_run_partition(uow_factory: Any, job_id: str, partition: int) -> None:
+    def fake_run_partition(
+        uow_factory: Any, job_id: str, partition: int, chunk_rows: int = 0
+    ) -> None:
         job_log = Path(os.environ[FAKE_JOB_LOG])
         first_run = not job_log.exists()
         with job_log.open("a") as runs:
@@ -283,7 +289,9 @@ def job_runs(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, int]]:
     runs: Counter[tuple[str, int]] = Counter()
     lock = threading.Lock()
 
-    def fake_run_partition(uow_factory: Any, job_id: str, partition: int) -> None:
+    def fake_run_partition(
+        uow_factory: Any, job_id: str, partition: int, chunk_rows: int = 0
+    ) -> None:
         assert uow_factory is fake_uow_factory
         with lock:
             runs[job_id, partition] += 1
@@ -305,6 +313,21 @@ def test_the_server_runs_each_partition_and_retries_a_failing_one(
     dispatcher.close(wait=True)
 
     assert job_runs == {("flaky", 0): 1, ("flaky", 1): 3, ("flaky", 2): 1, ("broken", 0): 3}
+
+
+def test_the_server_applies_the_configured_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+
+    def fake_run_partition(uow_factory: Any, job_id: str, partition: int, chunk_rows: int) -> None:
+        sizes.append(chunk_rows)
+
+    monkeypatch.setattr(imports, "run_partition", fake_run_partition)
+    settings = Settings(database_url="sqlite://", import_chunk_rows=7)
+    dispatcher = dispatcher_for(settings, fake_uow_factory)
+    dispatcher.enqueue_import("job", 2)
+    dispatcher.close(wait=True)
+
+    assert sizes == [7, 7]
 
 
 def test_the_server_resumes_unfinished_partitions_once_each(
@@ -340,7 +363,9 @@ def test_a_partition_queued_or_running_is_not_handed_over_twice(
     gate = threading.Event()
     runs: Counter[tuple[str, int]] = Counter()
 
-    def gated_run_partition(uow_factory: Any, job_id: str, partition: int) -> None:
+    def gated_run_partition(
+        uow_factory: Any, job_id: str, partition: int, chunk_rows: int = 0
+    ) -> None:
         runs[job_id, partition] += 1
         gate.wait(5)
 

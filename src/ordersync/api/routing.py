@@ -12,7 +12,13 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from ordersync.api.callers import access_headers
-from ordersync.domain.errors import CatalogChanged, ErrorCode, FieldError, Unprocessable
+from ordersync.domain.errors import (
+    CatalogChanged,
+    ErrorCode,
+    FieldError,
+    ServiceUnavailable,
+    Unprocessable,
+)
 from ordersync.domain.text import InvalidJson, InvalidText, parse_json
 
 
@@ -80,6 +86,16 @@ class OrdersyncRoute(APIRoute):
                     # A bundle load moved the catalog while this request used cached values
                     # (the cache is dropped already): resolve the caller afresh, run again.
                     await _resolve_caller_again(request)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except CatalogChanged:
+                # Bundle loads keep landing faster than this request runs: the client
+                # tries again shortly (never a 500).
+                busy = ServiceUnavailable(
+                    ErrorCode.CATALOG_CHANGED,
+                    "The catalog changed while the request ran; try again.",
+                )
+                busy.retry_after = 1
+                raise busy from None
 
         return route_handler

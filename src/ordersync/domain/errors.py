@@ -71,6 +71,7 @@ class ErrorCode(StrEnum):
     CPQ_DISABLED = "CPQ_DISABLED"
     SYNC_IN_PROGRESS = "SYNC_IN_PROGRESS"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    CATALOG_CHANGED = "CATALOG_CHANGED"
     MIGRATIONS_PENDING = "MIGRATIONS_PENDING"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -156,4 +157,4 @@ class DuplicateValue(Exception):
 
 class CatalogChanged(Exception):
     """A data bundle was loaded while the request ran on cached catalog values: run it
-    again on fresh ones (the API does, once)."""
+    again on fresh ones (the API does, twice, then answers 503 CATALOG_CHANGED)."""

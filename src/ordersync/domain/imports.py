@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# Rows applied per transaction (ORDERSYNC_IMPORT_CHUNK_ROWS): each chunk holds its rows,
+# their orders and lines in memory, and its rows' results are its checkpoint.
+DEFAULT_CHUNK_ROWS = 2_000
+
 
 class Column(StrEnum):
     """The seed's column names, exactly; a file may hold them in any order."""

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
+from ordersync.domain.imports import DEFAULT_CHUNK_ROWS
+
 if TYPE_CHECKING:
     import procrastinate
     from procrastinate.types import JSONDict
@@ -94,8 +96,10 @@ class InProcessDispatcher:
         uow_factory: Callable[[], UnitOfWork],
         threads: int = 1,
         retry_backoff_s: Sequence[float] = IN_PROCESS_RETRY_BACKOFF_S,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
     ) -> None:
         self._uow_factory = uow_factory
+        self._chunk_rows = chunk_rows
         self._thread_count = threads
         self._retry_backoff_s = tuple(retry_backoff_s)
         self._lock = threading.Lock()
@@ -181,7 +185,9 @@ class InProcessDispatcher:
         attempts = len(self._retry_backoff_s) + 1
         for attempt in range(1, attempts + 1):
             try:
-                imports.run_partition(self._uow_factory, job_id, partition)
+                imports.run_partition(
+                    self._uow_factory, job_id, partition, chunk_rows=self._chunk_rows
+                )
                 return
             except Exception:
                 retry = attempt < attempts

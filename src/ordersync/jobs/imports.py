@@ -12,7 +12,13 @@ from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.catalog import CustomField
 from ordersync.domain.errors import CatalogChanged, DuplicateValue
 from ordersync.domain.history import Actor
-from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
+from ordersync.domain.imports import (
+    DEFAULT_CHUNK_ROWS,
+    ImportJob,
+    RowCode,
+    RowOutcome,
+    RowResult,
+)
 from ordersync.rules.import_rows import RowParser
 from ordersync.services.import_chunks import apply_chunk
 from ordersync.services.order_context import utcnow
@@ -20,7 +26,6 @@ from ordersync.services.order_context import utcnow
 log = structlog.get_logger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
-DEFAULT_CHUNK_ROWS = 2_000
 
 
 CATALOG_RESTARTS = 3  # bundle loads during one partition's run

@@ -141,7 +141,9 @@ def queue_app(
         # loop (heartbeats, notifications) keeps running while the partition is imported.
         from ordersync.jobs import imports
 
-        imports.run_partition(units.factory(), job_id, partition)
+        imports.run_partition(
+            units.factory(), job_id, partition, chunk_rows=settings.import_chunk_rows
+        )
 
     stalled_after_s = settings.queue_stalled_after_s
 

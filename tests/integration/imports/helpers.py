@@ -19,9 +19,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
-from ordersync.domain.imports import Column
+from ordersync.domain.imports import DEFAULT_CHUNK_ROWS, Column
 from ordersync.jobs.dispatch import UnfinishedPartitions
-from ordersync.jobs.imports import DEFAULT_CHUNK_ROWS, run_partition
+from ordersync.jobs.imports import run_partition
 from tests.bundle import KEY_1
 from tests.integration.operator_helpers import any_order, logistic_refs, order_with, owner
 from tests.integration.operator_helpers import ops as ops_headers
