@@ -16,11 +16,11 @@ from ordersync.domain.history import (
     LOGISTIC_ORDER_FIELDS,
     ORDER_FIELDS,
     Actor,
+    Change,
     Entity,
     HistoryEntry,
-    Snapshot,
     Source,
-    diff,
+    plain,
 )
 from ordersync.domain.imports import ImportJob, RowCode, RowOutcome, RowResult
 from ordersync.rules.import_rows import ImportRow, RowParser
@@ -85,7 +85,7 @@ def apply_chunk(
             )
             continue
         order, lo = found
-        before = _row_snapshot(order, lo, row)
+        before = _row_state(order, lo, row)
         try:
             changed = apply_row(row, order, lo, lookups, now)
         except RowRefused as refusal:
@@ -93,7 +93,7 @@ def apply_chunk(
             continue
         outcomes[item.line_number] = outcome_of(item.line_number, None)
         if changed and not job.dry_run:
-            changes = diff(before, _row_snapshot(order, lo, row))
+            changes = _row_changes(order, lo, before, _row_state(order, lo, row))
             if changes:
                 history.append(
                     HistoryEntry(
@@ -118,30 +118,76 @@ def apply_chunk(
     return [outcomes[record.line_number] for record in staged]
 
 
-def _row_snapshot(order: OrderState, lo: LogisticOrderState, row: ImportRow) -> Snapshot:
-    """What one row can change: the order's header, its logistic order's, and the line it
-    names (or adds), as `history.snapshot` takes them (same keys, same values), read with
-    one attrgetter per entity: a snapshot is taken twice per row, a million times a file."""
-    taken: Snapshot = {
-        _key(Entity.ORDER, order): _values(_ORDER, order),
-        _key(Entity.LOGISTIC_ORDER, lo): _values(_LOGISTIC_ORDER, lo)
-        | {"reference": lo.reference},
+_RowState = tuple[tuple[Any, ...], tuple[Any, ...], LineState | None, tuple[Any, ...] | None]
+
+
+def _row_state(order: OrderState, lo: LogisticOrderState, row: ImportRow) -> _RowState:
+    """What one row can change — the order's header, its logistic order's, and the line it
+    names (or adds) — as tuples of the followed fields (history.*_FIELDS), one attrgetter
+    each: taken twice per row, a million times a file. Containers (custom fields, the
+    address) are not copied: the import's rules replace them whole, never change them in
+    place, so the value kept is the value before the row."""
+    line = (
+        lo.line(row.line_id)
+        if row.line_id is not None
+        else lo.line_with_external_id(row.line_external_id or "")
+    )
+    return (
+        _ORDER.read(order),
+        _LOGISTIC_ORDER.read(lo),
+        line,
+        None if line is None else _LINE.read(line),
+    )
+
+
+def _row_changes(
+    order: OrderState, lo: LogisticOrderState, before: _RowState, after: _RowState
+) -> list[Change]:
+    """The changes between two states of a row (history.diff's, field for field)."""
+    changes: list[Change] = []
+    _changed_fields(changes, Entity.ORDER, order.id, _ORDER, before[0], after[0])
+    _changed_fields(changes, Entity.LOGISTIC_ORDER, lo.id, _LOGISTIC_ORDER, before[1], after[1])
+    line_before, values_before, line_after, values_after = (*before[2:], *after[2:])
+    if line_before is not None and values_before is not None:
+        if line_after is None:
+            summary = _line_summary(line_before, values_before)
+            changes.append(Change(Entity.LINE, line_before.id, None, summary, None))
+        elif values_after is not None:
+            _changed_fields(
+                changes, Entity.LINE, line_before.id, _LINE, values_before, values_after
+            )
+    elif line_after is not None and values_after is not None:
+        summary = _line_summary(line_after, values_after)
+        changes.append(Change(Entity.LINE, line_after.id, None, None, summary))
+    return changes
+
+
+def _changed_fields(
+    changes: list[Change],
+    entity: Entity,
+    ident: int | None,
+    followed: _Fields,
+    old: tuple[Any, ...],
+    new: tuple[Any, ...],
+) -> None:
+    if old == new:
+        return  # the common case for the order's header: one comparison
+    for name, previous, value in zip(followed.names, old, new, strict=True):
+        if previous != value:
+            changes.append(Change(entity, ident, name, plain(previous), plain(value)))
+
+
+def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:
+    """history's summary of a line added or removed, from the line's values then."""
+    return {
+        "externalId": values[_LINE_EXTERNAL_ID],
+        "offerPriceExternalId": line.offer_price_external_id,
+        "quantity": values[_LINE_QUANTITY],
     }
-    for line in lo.lines:
-        if (row.line_id is not None and line.id == row.line_id) or (
-            row.line_external_id is not None and line.external_id == row.line_external_id
-        ):
-            taken[_key(Entity.LINE, line)] = _values(_LINE, line) | {
-                "offer_price_external_id": line.offer_price_external_id
-            }
-    return taken
 
 
 class _Fields:
-    """The followed fields (history.*_FIELDS) an import state has, read at once. Unlike
-    history.snapshot, containers (custom fields, the address) are not copied: the import's
-    rules replace them whole, never change them in place, so the value kept is the value
-    before the row."""
+    """The followed fields (history.*_FIELDS) an import state has, read at once."""
 
     def __init__(self, state: type, followed: Sequence[str]) -> None:
         present = {f.name for f in fields(state)}
@@ -152,15 +198,8 @@ class _Fields:
 _ORDER = _Fields(OrderState, ORDER_FIELDS)
 _LOGISTIC_ORDER = _Fields(LogisticOrderState, LOGISTIC_ORDER_FIELDS)
 _LINE = _Fields(LineState, LINE_FIELDS)
-
-
-def _values(followed: _Fields, state: Any) -> dict[str, Any]:
-    return dict(zip(followed.names, followed.read(state), strict=True))
-
-
-def _key(entity: Entity, state: Any) -> tuple[Entity, int | str]:
-    # A line this chunk creates has no id until it is written: its identity meanwhile.
-    return entity, state.id if state.id is not None else f"new:{id(state)}"
+_LINE_EXTERNAL_ID = _LINE.names.index("external_id")
+_LINE_QUANTITY = _LINE.names.index("quantity")
 
 
 def _load_orders(uow: UnitOfWork, job: ImportJob, parsed: Sequence[_Parsed]) -> list[OrderState]:

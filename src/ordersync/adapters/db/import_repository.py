@@ -4,7 +4,6 @@ statement per row."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.csv.reader import CsvRecord
+from ordersync.adapters.db.engine import json_dumps
 from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.tables import (
     accounts,
@@ -233,7 +233,7 @@ class ImportRepository:
                             r.partition,
                             r.order_key,
                             r.line_key,
-                            json.dumps(list(r.cells), ensure_ascii=False),
+                            _json(list(r.cells)),
                             r.extra_fields,
                         )
                     )
@@ -739,7 +739,7 @@ def _unnest_update(
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json_dumps(value)
 
 
 def _storable(message: str | None) -> str | None:
