@@ -57,21 +57,17 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
         custom_fields = uow.catalog.custom_fields()
         actor = uow.imports.job_actor(job_id)
     parser = RowParser(job.columns, {d.external_id: d for d in custom_fields})
-    # Fix (speed): each chunk asked for the partition's rows without a result from its
-    # start, walking every row done already (quadratic: a 1,000,000-row file spent most of
-    # its time there). Every row up to the last one handed out has its result once the
-    # chunk is done (a chunk gets all its results or raises), so the next chunk starts
-    # after it; a run started again (a crash, a retry) starts from the beginning.
-    after = 0
     while True:
         with uow_factory() as uow:
+            # Each chunk starts after the partition's checkpoint, which it holds locked until
+            # it commits (a run started again, after a crash or by a retry, starts there).
+            after = uow.imports.lock_checkpoint(job_id, partition)
             staged = uow.imports.next_rows(job_id, partition, chunk_rows, after)
             if not staged:
                 break
-            after = staged[-1].line_number
             try:
                 outcomes = apply_chunk(uow, job, parser, custom_fields, staged, actor)
-                uow.imports.record_outcomes(job_id, outcomes)
+                uow.imports.record_outcomes(job_id, partition, outcomes)
                 uow.imports.add_counts(job_id, outcomes)
                 uow.commit()
                 continue
@@ -79,7 +75,7 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
                 # Another partition took an external id this chunk sets: redo the chunk a
                 # row at a time, so only the row that lost the race fails.
                 log.info("import_chunk_conflict", job_id=job_id, partition=partition)
-        _one_row_at_a_time(uow_factory, job, parser, custom_fields, staged, actor)
+        _one_row_at_a_time(uow_factory, job, partition, parser, custom_fields, staged, actor)
     with uow_factory() as uow:
         finished = uow.imports.finish_if_done(job_id, utcnow())
         uow.commit()
@@ -96,6 +92,7 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
 def _one_row_at_a_time(
     uow_factory: UowFactory,
     job: ImportJob,
+    partition: int,
     parser: RowParser,
     custom_fields: Sequence[CustomField],
     staged: Sequence[CsvRecord],
@@ -104,8 +101,10 @@ def _one_row_at_a_time(
     for record in staged:
         try:
             with uow_factory() as uow:
+                if uow.imports.lock_checkpoint(job.id, partition) >= record.line_number:
+                    continue  # another run of the partition applied it meanwhile
                 outcomes = apply_chunk(uow, job, parser, custom_fields, [record], actor)
-                uow.imports.record_outcomes(job.id, outcomes)
+                uow.imports.record_outcomes(job.id, partition, outcomes)
                 uow.imports.add_counts(job.id, outcomes)
                 uow.commit()
         except DuplicateValue:
@@ -116,7 +115,9 @@ def _one_row_at_a_time(
                 "An external id this row sets was taken by another row of the file.",
             )
             with uow_factory() as uow:
-                uow.imports.record_outcomes(job.id, [refused])
+                if uow.imports.lock_checkpoint(job.id, partition) >= record.line_number:
+                    continue
+                uow.imports.record_outcomes(job.id, partition, [refused])
                 uow.imports.add_counts(job.id, [refused])
                 uow.commit()
 

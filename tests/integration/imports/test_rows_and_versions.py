@@ -4,21 +4,28 @@ untouched order and a row that changes nothing leaving the version alone."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from ordersync.jobs.imports import run_partition
 from tests.integration.imports.helpers import (
     SyncDispatcher,
     cells,
+    csv_bytes,
     draft_order,
     line_row,
     lines_of,
     lo_of,
     run_import,
+    upload,
     version,
+    wait_finished,
 )
 from tests.integration.operator_helpers import any_order, logistic_refs, move, order_with, owner
+from tests.integration.operator_helpers import ops as ops_headers
 
 
 def test_a_refused_row_changes_nothing_and_the_other_rows_go_on(client: TestClient) -> None:
@@ -185,3 +192,51 @@ def test_a_row_that_changes_nothing_leaves_the_version_alone(client: TestClient)
     run = run_import(client, [row])
     assert run.outcomes == [("SUCCESS", "")]
     assert any_order(client, owner(lo)) == before
+
+
+def test_two_runs_of_the_same_partitions_at_once_apply_each_row_once(
+    client: TestClient, app: FastAPI
+) -> None:
+    """A retried task may start while the first run still works (a worker thought dead): the
+    partition's checkpoint, locked by each chunk, makes the second start after the first's
+    rows instead of applying them again."""
+    orders = [draft_order(client) for _ in range(4)]
+    rows = [line_row(lo, line_id, QUANTITY="7") for lo, ids in orders for line_id in ids.values()]
+    queued: list[tuple[str, int]] = []
+
+    class Queue(SyncDispatcher):
+        def enqueue_import(self, job_id: str, partitions: int) -> None:
+            queued.append((job_id, partitions))
+
+    app.state.dispatcher = Queue(app.state.uow_factory)
+    response = upload(client, csv_bytes(rows))
+    assert response.status_code == 202, response.text
+    ((job_id, partitions),) = queued
+    runs = [
+        threading.Thread(
+            target=run_partition, args=(app.state.uow_factory, job_id, p), kwargs={"chunk_rows": 1}
+        )
+        for p in range(partitions)
+        for _ in range(2)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+
+    finished = wait_finished(client, job_id)
+    assert (finished["status"], finished["processed"], finished["succeeded"]) == (
+        "SUCCEEDED",
+        len(rows),
+        len(rows),
+    )
+    applied: list[int] = []
+    for lo, _ in orders:
+        assert {line["quantity"] for line in lines_of(client, lo).values()} == {7}
+        history = client.get(
+            f"/v1/operator/commercial-orders/{lo.rsplit('-', 1)[0]}/history",
+            params={"source": "IMPORT", "size": 100},
+            headers=ops_headers(),
+        ).json()["content"]
+        applied += [entry["lineNumber"] for entry in history]
+    assert sorted(applied) == list(range(2, len(rows) + 2))  # one entry per row, no repeat

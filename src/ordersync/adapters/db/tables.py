@@ -392,8 +392,9 @@ import_jobs = Table(
     Column("finished_at", UtcDateTime()),
 )
 
-# The uploaded rows, staged (COPY on PostgreSQL) before any is applied. A row's result is
-# written in the transaction that applies it: the results are the job's checkpoint.
+# The uploaded rows, staged (COPY on PostgreSQL) before any is applied. A refused row's result
+# is written in the transaction that applies its chunk; a row that succeeded has none of its
+# own: it is at or before its partition's checkpoint (import_checkpoints).
 import_rows = Table(
     "import_rows",
     metadata,
@@ -409,6 +410,17 @@ import_rows = Table(
     Column("error_code", String(64)),
     Column("error_message", Text),
     Index("ix_import_rows_job_partition", "job_id", "partition", "line_number"),
+)
+
+# Per partition of a job, the last line applied: moved in the transaction that applies a
+# chunk, so it is the partition's checkpoint (a resumed run starts after it), and locked by
+# the chunk that moves it (two runs of one partition never apply the same rows).
+import_checkpoints = Table(
+    "import_checkpoints",
+    metadata,
+    Column("job_id", ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("done_through", Integer, nullable=False, default=0),
 )
 
 # A dry run applies nothing: what its rows would have changed is kept here, per commercial
