@@ -37,7 +37,7 @@ class HistoryRepository:
                     "request_id": e.actor.request_id,
                     "version_before": e.version_before,
                     "version_after": e.version_after,
-                    "changes": [c.as_dict() for c in e.changes],
+                    "changes": list(e.changes),  # orjson writes each as its as_dict
                 }
                 for e in entries
             ],

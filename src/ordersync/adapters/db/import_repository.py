@@ -683,7 +683,7 @@ class ImportRepository:
                         e.actor.request_id,
                         e.version_before,
                         e.version_after,
-                        _json([c.as_dict() for c in e.changes]),
+                        _json(e.changes),  # orjson writes each Change as its as_dict
                     )
                 )
 
