@@ -23,7 +23,9 @@ def unit_of_work_factory(settings: Settings) -> tuple[Callable[[], UnitOfWork], 
     """A unit-of-work factory on a new engine (dispose the engine when done)."""
     start_mappers()
     engine = engine_from_settings(settings)
-    session_factory = make_session_factory(engine, settings.db_retry_after_s)
+    session_factory = make_session_factory(
+        engine, settings.db_retry_after_s, settings.history_enabled
+    )
     return (lambda: UnitOfWork(session_factory)), engine
 
 

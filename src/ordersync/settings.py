@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # memory (about 2 KB per row), and the results of its rows are its checkpoint.
     import_chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1, le=50_000)
 
+    # --- order history (SPEC §7) ------------------------------------------------------------
+    # Every write to an order records what it changed. Off: no entry is written (the history
+    # endpoints answer what was recorded before); for deployments whose audit lives
+    # elsewhere, and for the benchmarks' with/without figures.
+    history_enabled: bool = True
+
     # --- idempotency keys (SPEC §7) ----------------------------------------------------------
     idempotency_ttl_s: int = Field(86_400, ge=1)  # how long a key and its answer are kept
     # A running first request renews its key's lock every third of this; a process that died

@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
+from ordersync.api.app import create_app
+from ordersync.settings import Settings
 from tests.api import create_order, get_order, headers, load, put_lines
 from tests.bundle import KEY_1, KEY_2, KEY_OPS
 from tests.integration.imports.helpers import SyncDispatcher
@@ -254,3 +256,26 @@ def test_history_pages_and_filters_by_source(client: TestClient, order_with_line
     assert (page["totalElements"], page["totalPages"], len(page["content"])) == (5, 3, 2)
     assert shop_history(client, order_with_line, source="SYNC").json()["totalElements"] == 0
     assert shop_history(client, order_with_line, source="NOPE").status_code == 422
+
+
+def test_with_history_off_writes_and_imports_record_nothing(
+    client: TestClient, order_with_line: str, database_url: str
+) -> None:
+    app = create_app(Settings(database_url=database_url, history_enabled=False))
+    before = len(entries(client, order_with_line))
+    with TestClient(app) as quiet:
+        app.state.dispatcher = SyncDispatcher(app.state.uow_factory)
+        assert put_lines(quiet, order_with_line, [{"id": "OP-TIER", "quantity": 6}]).status_code
+        order = get_order(quiet, order_with_line)
+        line = order["logisticOrders"][0]["lines"][0]
+        lo = order["logisticOrders"][0]["reference"]
+        body = f"Order Reference,Order Line Id,Order Line Quantity\r\n{lo},{line['id']},13\r\n"
+        response = quiet.post(
+            "/v1/operator/import-jobs",
+            headers=OPS,
+            files={"file": ("h.csv", body.encode(), "text/csv")},
+            data={"type": "INTERNAL_ORDER_UPDATE"},
+        )
+        assert response.status_code == 202, response.text
+        assert get_order(quiet, order_with_line)["logisticOrders"][0]["lines"][0]["quantity"] == 13
+    assert len(entries(client, order_with_line)) == before  # the writes landed, no entry

@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine, settings.db_retry_after_s)
+    app.state.session_factory = make_session_factory(
+        engine, settings.db_retry_after_s, settings.history_enabled
+    )
     # What changes only with a bundle load, read once per process and catalog version.
     cache = CatalogCache()
     app.state.catalog_cache = cache

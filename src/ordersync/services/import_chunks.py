@@ -68,6 +68,7 @@ def apply_chunk(
     lookups = _lookups(uow, parsed, orders, custom_fields)
     now = utcnow()
     history: list[HistoryEntry] = []
+    recording = uow.history_enabled and not job.dry_run
     for item in parsed:
         row = item.row
         found = (
@@ -85,14 +86,14 @@ def apply_chunk(
             )
             continue
         order, lo = found
-        before = _row_state(order, lo, row)
+        before = _row_state(order, lo, row) if recording else None
         try:
             changed = apply_row(row, order, lo, lookups, now)
         except RowRefused as refusal:
             outcomes[item.line_number] = outcome_of(item.line_number, refusal)
             continue
         outcomes[item.line_number] = outcome_of(item.line_number, None)
-        if changed and not job.dry_run:
+        if changed and before is not None:
             changes = _row_changes(order, lo, before, _row_state(order, lo, row))
             if changes:
                 history.append(

@@ -14,6 +14,7 @@ from ordersync.settings import Settings
 # The settings' field defaults (no environment read): the pool of an engine built from a
 # bare URL (CLI, migrations, benchmarks).
 DEFAULTS = Settings.model_construct()
+HISTORY_KEY = "ordersync_history"
 RETRY_AFTER_KEY = "retry_after_s"  # in Session.info
 
 
@@ -103,13 +104,16 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
 
 def make_session_factory(
-    engine: Engine, retry_after_s: int = DEFAULTS.db_retry_after_s
+    engine: Engine,
+    retry_after_s: int = DEFAULTS.db_retry_after_s,
+    history: bool = DEFAULTS.history_enabled,
 ) -> sessionmaker[Session]:
     """Sessions for units of work; `retry_after_s` is the hint their 503 DATABASE_UNAVAILABLE
-    gives (every unit of work built on this factory reads it from `Session.info`)."""
+    gives, `history` whether their writes record order history (every unit of work built on
+    this factory reads both from `Session.info`)."""
     return sessionmaker(
         engine,
         expire_on_commit=False,
         autoflush=False,
-        info={RETRY_AFTER_KEY: retry_after_s},
+        info={RETRY_AFTER_KEY: retry_after_s, HISTORY_KEY: history},
     )

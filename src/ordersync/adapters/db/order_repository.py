@@ -43,19 +43,23 @@ Observe = Callable[[int, int], None]
 
 
 class OrderRepository:
-    def __init__(self, session: Session, observe: Observe | None = None) -> None:
+    def __init__(
+        self, session: Session, observe: Observe | None = None, track: bool = True
+    ) -> None:
         self.session = session
         self.observe: Observe = observe or (lambda _version, _access: None)
+        self.track = track  # False: history is off, nothing to snapshot
         # Orders loaded to be written (or added), with how they were: the unit of work
         # records their history at commit.
         self.tracked: list[tuple[CommercialOrder, Snapshot, int]] = []
 
     def add(self, order: CommercialOrder) -> None:
         self.session.add(order)
-        self.tracked.append((order, {}, 0))
+        if self.track:
+            self.tracked.append((order, {}, 0))
 
     def _tracking(self, order: CommercialOrder | None) -> CommercialOrder | None:
-        if order is not None and all(o is not order for o, _, _ in self.tracked):
+        if self.track and order is not None and all(o is not order for o, _, _ in self.tracked):
             self.tracked.append((order, snapshot(order), order.version))
         return order
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ordersync.adapters.db.access_repository import AccessRepository
 from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.catalog_repository import CatalogRepository
-from ordersync.adapters.db.engine import RETRY_AFTER_KEY
+from ordersync.adapters.db.engine import HISTORY_KEY, RETRY_AFTER_KEY
 from ordersync.adapters.db.errors import is_unavailable
 from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.idempotency_repository import IdempotencyRepository
@@ -66,7 +66,11 @@ class UnitOfWork:
         )
         self._observed = False
         self._bumped: tuple[int, int] | None = None
-        self.orders = OrderRepository(self.session, self.observe_catalog_version)
+        # Whether writes record order history (the setting, carried by the session factory).
+        self.history_enabled = bool(self.session.info.get(HISTORY_KEY, True))
+        self.orders = OrderRepository(
+            self.session, self.observe_catalog_version, track=self.history_enabled
+        )
         self.catalog = CatalogRepository(self.session, self.cache, self._cache_hit)
         self.access = AccessRepository(self.session, self.cache, self._cache_hit)
         self.leases = LeaseRepository(self.session)
