@@ -96,7 +96,7 @@ def throwaway_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
 
 @contextmanager
 def running_app(
-    database_url: str, transport: str = "server"
+    database_url: str, transport: str = "server", history: bool = True
 ) -> Iterator[tuple[FastAPI, httpx.Client]]:
     """An HTTP client of the app, and an in-process app on the same database for the
     script's own set-up (its session factory and engine).
@@ -104,8 +104,10 @@ def running_app(
     transport "server" starts `ordersync serve` as a separate process, so the client and the
     server do not share an interpreter (nor its GIL), as in production; "in-process" calls
     the app through TestClient. Either way routing, validation, auth, serialisation and
-    middleware run on every call."""
-    app = create_app(Settings(database_url=database_url, log_level="WARNING"))
+    middleware run on every call. `history`: whether writes record order history."""
+    app = create_app(
+        Settings(database_url=database_url, log_level="WARNING", history_enabled=history)
+    )
     try:
         if transport == "in-process":
             with TestClient(app) as client:
@@ -113,7 +115,11 @@ def running_app(
         else:
             with (
                 served(
-                    {"ORDERSYNC_DATABASE_URL": database_url, "ORDERSYNC_LOG_LEVEL": "WARNING"}
+                    {
+                        "ORDERSYNC_DATABASE_URL": database_url,
+                        "ORDERSYNC_LOG_LEVEL": "WARNING",
+                        "ORDERSYNC_HISTORY_ENABLED": "true" if history else "false",
+                    }
                 ) as base_url,
                 httpx.Client(base_url=base_url, timeout=60) as client,
             ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 
@@ -77,31 +76,6 @@ def test_a_history_entry_of_the_domain_reads_as_a_row() -> None:
     assert [(c.entity, c.id, c.field, c.before, c.after) for c in row.changes] == [
         ("LINE", 13, "quantity", 5, 12)
     ]
-
-
-def test_a_flat_history_entry_with_dict_changes_reads_the_same() -> None:
-    entry = SimpleNamespace(
-        at=AT,
-        actor_user_external_id="OPS-1",
-        actor_client_type="OPERATOR",
-        source="IMPORT",
-        job_id="job-1",
-        line_number=2,
-        request_id="req-1",
-        version_before=2,
-        version_after=3,
-        changes=[{"entity": "LINE", "id": 13, "field": None, "before": None, "after": {}}],
-    )
-
-    row = history_row(entry)
-
-    assert (row.source, row.actor, row.client_type, row.request_id) == (
-        "IMPORT",
-        "OPS-1",
-        "OPERATOR",
-        "req-1",
-    )
-    assert row.changes[0].field is None
 
 
 def test_every_template_escapes_what_it_is_given() -> None:

@@ -8,14 +8,11 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Row,
-    Table,
     bindparam,
     case,
     delete,
@@ -25,10 +22,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.csv.reader import CsvRecord
+from ordersync.adapters.db.bulk import update_by_id
 from ordersync.adapters.db.engine import json_dumps
 from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.tables import (
@@ -577,13 +574,15 @@ class ImportRepository:
         if updated:
             values = [(ln.id, *_LINE_VALUES(ln)) for ln in updated]
             changed_columns = self._changed_line_columns(values)
-            self._update_by_id(
+            update_by_id(
+                self.session,
                 order_lines,
                 [_LINE_COLUMNS[i] for i in changed_columns],
                 [(row[0], *(row[i + 1] for i in changed_columns)) for row in values],
             )
         if los:
-            self._update_by_id(
+            update_by_id(
+                self.session,
                 logistic_orders,
                 _LO_COLUMNS,
                 [
@@ -601,7 +600,8 @@ class ImportRepository:
                 ],
             )
         if changed:
-            self._update_by_id(
+            update_by_id(
+                self.session,
                 commercial_orders,
                 _ORDER_COLUMNS,
                 [(o.id, *_ORDER_VALUES(o)) for o in changed],
@@ -620,39 +620,6 @@ class ImportRepository:
             if tuple(now) != loaded:
                 changed.update(i for i in everything if now[i] != loaded[i])
         return sorted(changed) or list(everything)
-
-    def _update_by_id(
-        self,
-        table: Table,
-        columns: Sequence[str],
-        values: Sequence[tuple[Any, ...]],
-        bump_version: bool = False,
-    ) -> None:
-        """Rows of `table` by id (each value tuple: the id, then `columns`). On PostgreSQL
-        one `UPDATE … FROM unnest(<one array per column>)`: a handful of parameters however
-        many rows, where an executemany costs a statement per row (issue 11's benchmark);
-        on SQLite, in-process, an executemany."""
-        c = table.c
-        extra = {"version": c.version + 1} if bump_version else {}
-        if not self._postgresql:
-            self.session.execute(
-                update(table)
-                .where(c.id == bindparam("_id"))
-                .values({k: bindparam(k) for k in columns} | extra),
-                [dict(zip(("_id", *columns), row, strict=True)) for row in values],
-                execution_options={"synchronize_session": False},
-            )
-            return
-        statement, json_columns = _unnest_update(
-            table, tuple(columns), bump_version, self.session.get_bind().dialect
-        )
-        arrays: list[list[Any]] = [list(column) for column in zip(*values, strict=True)]
-        for index in json_columns:
-            arrays[index] = [None if v is None else _json(v) for v in arrays[index]]
-        connection = self.session.connection().connection.driver_connection
-        assert connection is not None
-        with connection.cursor() as cursor:
-            cursor.execute(statement, arrays)
 
     def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         """The chunk's history entries (one per row that changed something): COPY on
@@ -773,38 +740,6 @@ _HISTORY_COLUMNS = (
 )
 _LINE_VALUES = attrgetter(*_LINE_COLUMNS)
 _ORDER_VALUES = attrgetter(*_ORDER_COLUMNS)
-
-
-@cache
-def _unnest_update(
-    table: Table, columns: tuple[str, ...], bump_version: bool, dialect: Dialect
-) -> tuple[str, tuple[int, ...]]:
-    """`UPDATE table SET … FROM unnest(%s::type[], …) AS given(id, …) WHERE id = given.id`
-    for PostgreSQL, and which parameters are JSON (sent as text, cast in the SET)."""
-    names = ("id", *columns)
-    types: list[str] = []
-    json_columns: list[int] = []
-    for index, name in enumerate(names):
-        sql_type = table.c[name].type
-        if isinstance(sql_type, JSON):
-            types.append("text")
-            json_columns.append(index)
-        else:
-            types.append(sql_type.compile(dialect=dialect))
-    sets = [
-        f"{name} = given.{name}::json"
-        if names.index(name) in json_columns
-        else f"{name} = given.{name}"
-        for name in columns
-    ]
-    if bump_version:
-        sets.append("version = target.version + 1")
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
-    statement = (
-        f"UPDATE {table.name} AS target SET {', '.join(sets)} "
-        f"FROM unnest({arrays}) AS given({', '.join(names)}) WHERE target.id = given.id"
-    )
-    return statement, tuple(json_columns)
 
 
 def _json(value: Any) -> str:

@@ -5,14 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, exists, func, select
+from sqlalchemy import ScalarSelect, Select, exists, func, inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ordersync.adapters.db.tables import catalog_state, commercial_orders, logistic_orders
+from ordersync.adapters.db.bulk import update_by_id
+from ordersync.adapters.db.tables import (
+    catalog_state,
+    commercial_orders,
+    logistic_orders,
+    order_lines,
+)
 from ordersync.domain.history import Snapshot, snapshot
-from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderIdType, OrderRecord
+from ordersync.domain.orders import (
+    CommercialOrder,
+    LogisticOrder,
+    OrderIdType,
+    OrderLine,
+    OrderRecord,
+)
 
 MAX_ID = 2**31 - 1
+# From this many changed lines a commit writes them in one statement (PostgreSQL): below it,
+# the ORM's pipelined UPDATEs cost no more.
+BULK_LINES = 20
+# Columns a bulk write leaves to the ORM (its unit of work orders them against the
+# INSERTs and DELETEs of the same flush, which the unique constraints need).
+_ORM_ONLY = frozenset({"id", "logistic_order_id", "offer_price_id", "external_id"})
+_LINE_COLUMNS = frozenset(order_lines.c.keys())
 
 
 def _with_lines(query: Select[Any], locking: bool) -> Select[Any]:
@@ -52,6 +72,36 @@ class OrderRepository:
         # Orders loaded to be written (or added), with how they were: the unit of work
         # records their history at commit.
         self.tracked: list[tuple[CommercialOrder, Snapshot, int]] = []
+
+    def write_changed_lines(self) -> None:
+        """Before a commit: on PostgreSQL, when many lines changed (a synchronise that
+        reprices a big order), write them in one `UPDATE … FROM unnest` instead of the ORM's
+        statement per line, then tell the ORM those values are stored. Left to the ORM: few
+        lines, SQLite, a flush that also deletes lines, and changes of the identifying
+        columns (their order against inserts and deletes matters)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        if any(isinstance(o, OrderLine) for o in self.session.deleted):
+            return
+        changed: list[tuple[OrderLine, frozenset[str]]] = []
+        for obj in self.session.dirty:
+            if isinstance(obj, OrderLine):
+                keys = frozenset(inspect(obj).committed_state) & _LINE_COLUMNS
+                if keys & _ORM_ONLY:
+                    return
+                if keys:
+                    changed.append((obj, keys))
+        if len(changed) < BULK_LINES:
+            return
+        columns = sorted(frozenset().union(*(keys for _, keys in changed)))
+        try:
+            rows = [(line.id, *(line.__dict__[c] for c in columns)) for line, _ in changed]
+        except KeyError:
+            return  # a value not loaded (expired by an earlier flush): the ORM reads it
+        update_by_id(self.session, order_lines, columns, rows)
+        for line, keys in changed:
+            for key in keys:
+                set_committed_value(line, key, line.__dict__[key])
 
     def add(self, order: CommercialOrder) -> None:
         self.session.add(order)

@@ -160,6 +160,7 @@ class UnitOfWork:
         transaction. Says in the domain's words when another writer got there first."""
         try:
             self._check_catalog()
+            self.orders.write_changed_lines()
             self._record_history(source)
             self.session.commit()
             if self._bumped is not None and self.cache is not None:

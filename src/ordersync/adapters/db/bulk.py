@@ -1,0 +1,79 @@
+"""Many rows of one table updated by id in one statement: on PostgreSQL
+`UPDATE … FROM unnest(<one array per column>)`, a handful of parameters however many rows,
+where an executemany costs a statement (and a row of parameters) per row. Used by the CSV
+import's chunks and by writes that change many lines of one order (a synchronise)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Table, bindparam, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from ordersync.adapters.db.engine import json_dumps
+
+
+def update_by_id(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
+    bump_version: bool = False,
+) -> None:
+    """Rows of `table` by id (each value tuple: the id, then `columns`); `bump_version` adds
+    one to their `version`. On SQLite, in-process, an executemany."""
+    c = table.c
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        extra = {"version": c.version + 1} if bump_version else {}
+        session.execute(
+            update(table)
+            .where(c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in columns} | extra),
+            [dict(zip(("_id", *columns), row, strict=True)) for row in values],
+            execution_options={"synchronize_session": False},
+        )
+        return
+    statement, json_columns = _unnest_update(table, tuple(columns), bump_version, dialect)
+    arrays: list[list[Any]] = [list(column) for column in zip(*values, strict=True)]
+    for index in json_columns:
+        arrays[index] = [None if v is None else json_dumps(v) for v in arrays[index]]
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with connection.cursor() as cursor:
+        cursor.execute(statement, arrays)
+
+
+@cache
+def _unnest_update(
+    table: Table, columns: tuple[str, ...], bump_version: bool, dialect: Dialect
+) -> tuple[str, tuple[int, ...]]:
+    """`UPDATE table SET … FROM unnest(%s::type[], …) AS given(id, …) WHERE id = given.id`
+    for PostgreSQL, and which parameters are JSON (sent as text, cast in the SET)."""
+    names = ("id", *columns)
+    types: list[str] = []
+    json_columns: list[int] = []
+    for index, name in enumerate(names):
+        sql_type = table.c[name].type
+        if isinstance(sql_type, JSON):
+            types.append("text")
+            json_columns.append(index)
+        else:
+            types.append(sql_type.compile(dialect=dialect))
+    sets = [
+        f"{name} = given.{name}::json"
+        if names.index(name) in json_columns
+        else f"{name} = given.{name}"
+        for name in columns
+    ]
+    if bump_version:
+        sets.append("version = target.version + 1")
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    statement = (
+        f"UPDATE {table.name} AS target SET {', '.join(sets)} "
+        f"FROM unnest({arrays}) AS given({', '.join(names)}) WHERE target.id = given.id"
+    )
+    return statement, tuple(json_columns)
