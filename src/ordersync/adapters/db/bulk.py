@@ -41,10 +41,9 @@ def update_by_id(
     arrays: list[list[Any]] = [list(column) for column in zip(*values, strict=True)]
     for index in json_columns:
         arrays[index] = [None if v is None else json_dumps(v) for v in arrays[index]]
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    with connection.cursor() as cursor:
-        cursor.execute(statement, arrays)
+    # The driver's own parameter style (%s): SQLAlchemy passes it through as written, and
+    # its statement events still see it.
+    session.connection().exec_driver_sql(statement, tuple(arrays))
 
 
 @cache

@@ -451,7 +451,7 @@ class ImportRepository:
             .join(commercial_orders, co.id == lo_.commercial_order_id)
             .where(lo_.external_id.in_(list(logistic_external_ids)))
         )
-        return dict(self.session.execute(query).tuples().all())
+        return dict(self.session.execute(query).all())
 
     def lock_orders(
         self, references: Collection[str], external_ids: Collection[str]
@@ -511,7 +511,7 @@ class ImportRepository:
         query = select(variants.c.external_id, variants.c.id).where(
             variants.c.external_id.in_(list(external_ids))
         )
-        return dict(self.session.execute(query).tuples().all())
+        return dict(self.session.execute(query).all())
 
     def customers(self, external_ids: Collection[str]) -> dict[str, Customer]:
         if not external_ids:
