@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # task each). Fixed per job, so results never depend on how many workers there are.
     import_partitions: int = Field(4, ge=1, le=64)
     # Rows applied per transaction. Each chunk holds its rows, their orders and lines in
-    # memory (about 2 KB per row), and the results of its rows are its checkpoint.
+    # memory (about 2 KB per row), and moves its partition's checkpoint when it commits.
     import_chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1, le=50_000)
 
     # --- order history (SPEC §7) ------------------------------------------------------------
