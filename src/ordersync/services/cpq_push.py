@@ -29,6 +29,7 @@ def push_to_cpq(
     SYNC_IN_PROGRESS) on every process and machine; no transaction is open while CPQ
     answers; a CPQ failure (502 CPQ_UNAVAILABLE) changes nothing."""
     ensure_can_write(caller)
+    holder = uuid.uuid4().hex
     with uow_factory() as uow:
         settings = uow.catalog.settings()
         order = _callers_order(uow, caller, reference)
@@ -37,12 +38,15 @@ def push_to_cpq(
         assert order.id is not None
         order_id, seen_version, transaction_id = order.id, order.version, order.cpq_transaction_id
         pushed = cpq_order(uow, order)
-    holder = uuid.uuid4().hex
-    if not _take_lease(uow_factory, order_id, holder, lease_seconds):
-        raise Conflict(
-            ErrorCode.SYNC_IN_PROGRESS,
-            f"Order {reference} is being pushed to CPQ already; try again later.",
-        )
+        # Taken in the read's own short transaction, committed before CPQ is called.
+        now = utcnow()
+        if not uow.leases.take(order_id, holder, now, now + timedelta(seconds=lease_seconds)):
+            raise Conflict(
+                ErrorCode.SYNC_IN_PROGRESS,
+                f"Order {reference} is being pushed to CPQ already; try again later.",
+            )
+        uow.commit()
+    released = False
     try:
         try:
             # Derived from the order and its version: a retry of a create that timed out
@@ -55,13 +59,16 @@ def push_to_cpq(
             raise BadGateway(
                 ErrorCode.CPQ_UNAVAILABLE, f"CPQ did not take the order: {exc}"
             ) from None
-        return with_retries(
-            None, lambda: _record(uow_factory, caller, reference, result, seen_version)
+        pushed_order = with_retries(
+            None, lambda: _record(uow_factory, caller, reference, result, seen_version, holder)
         )
+        released = True  # in the record's transaction
+        return pushed_order
     finally:
-        with uow_factory() as uow:
-            uow.leases.release(order_id, holder)
-            uow.commit()
+        if not released:
+            with uow_factory() as uow:
+                uow.leases.release(order_id, holder)
+                uow.commit()
 
 
 def _callers_order(
@@ -75,24 +82,20 @@ def _callers_order(
     return order
 
 
-def _take_lease(uow_factory: UowFactory, order_id: int, holder: str, seconds: float) -> bool:
-    now = utcnow()
-    with uow_factory() as uow:
-        taken = uow.leases.take(order_id, holder, now, now + timedelta(seconds=seconds))
-        uow.commit()
-    return taken
-
-
 def _record(
     uow_factory: UowFactory,
     caller: Caller,
     reference: str,
     result: CpqResult,
     seen_version: int,
+    holder: str,
 ) -> CommercialOrder:
+    """Record CPQ's answer on the order and release the push's lease, in one transaction."""
     with uow_factory() as uow:
         order = _callers_order(uow, caller, reference, lock=True)
         order.record_cpq_push(result, utcnow(), outdated=order.version != seen_version)
+        assert order.id is not None
+        uow.leases.release(order.id, holder)
         uow.commit(Source.CPQ)
         return order
 
