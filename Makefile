@@ -57,9 +57,15 @@ test: lint
 unit: install
 	$(BIN)/python -m pytest tests/unit -q
 
+## make bench: every benchmark against the local PostgreSQL (long: the import alone takes minutes)
 bench: install
+	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/profile.py
+	$(BIN)/python benchmarks/rtp.py
 	$(BIN)/python benchmarks/list.py
+	$(BIN)/python benchmarks/bundle_load.py
+	$(BIN)/python benchmarks/import.py
 
 clean:
 	rm -rf $(VENV) ordersync.db ordersync.db-wal ordersync.db-shm \

@@ -44,9 +44,10 @@ def load(
     """Load a data bundle idempotently (upsert by externalId)."""
     from ordersync.bootstrap import unit_of_work_factory
     from ordersync.domain.errors import OrdersyncError
-    from ordersync.services.data_bundle import load_validated_bundle, parse_bundle
+    from ordersync.services.bundle_stream import load_bundle_file
 
-    uow_factory, engine = unit_of_work_factory(get_settings())
+    settings = get_settings()
+    uow_factory, engine = unit_of_work_factory(settings)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -59,9 +60,10 @@ def load(
             progress.update(task, advance=1, description=f"{name}: {count}")
 
         try:
-            # A UTF-8 byte-order mark is tolerated, as in CSV files.
-            bundle = parse_bundle(file.read_bytes().removeprefix(b"\xef\xbb\xbf"))
-            counts = load_validated_bundle(uow_factory(), bundle, progress=step)
+            # A chunk of variants or offers at a time; a UTF-8 byte-order mark is tolerated.
+            counts = load_bundle_file(
+                uow_factory(), file, progress=step, chunk_items=settings.bundle_chunk_items
+            )
         except OrdersyncError as exc:
             console.print(f"[red]{exc.message}[/]")
             for error in exc.errors[:20]:

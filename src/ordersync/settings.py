@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # A bundle up to this size loads on a request thread; a larger one in a child process,
     # so its parsing neither holds the serving process's GIL nor keeps its memory.
     bundle_inline_bytes: int = Field(1_048_576, ge=0)
+    # Variants or offers validated and written at a time when a bundle is loaded from a file
+    # (a large upload, `ordersync load`): what bounds the loader's memory.
+    bundle_chunk_items: int = Field(2_000, ge=1, le=100_000)
     max_header_bytes: int = Field(32_768, ge=1_024)  # request line + every header, 431 above
     max_headers: int = Field(100, ge=8)  # header fields per request, 431 above
     header_timeout_s: float = Field(10.0, gt=0)  # to receive the request line and headers

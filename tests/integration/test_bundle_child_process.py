@@ -1,6 +1,7 @@
 """A bundle over `bundle_inline_bytes` is streamed to a file and loaded by a child process
-(issue 9, finding 9): it loads the same as a small one, and a bad one is refused with the
-same 422 and writes nothing."""
+a chunk of variants or offers at a time (issue 9, finding 9): it loads the same as a small
+one, and a bad one is refused with the same 422, naming the item by its place in the whole
+bundle, and writes nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.api import create_order, get_order, headers, put_lines
 from tests.bundle import KEY_OPS
 
 INLINE_BYTES = 1_000
+CHUNK_ITEMS = 100  # the 300 variants come in three chunks
 SUPPLIERS = 20
 VARIANTS = 300  # with the suppliers, about 50 KB of JSON
 OPS = {**headers(KEY_OPS, "OPERATOR"), "content-type": "application/json"}
@@ -32,7 +34,13 @@ OPS = {**headers(KEY_OPS, "OPERATOR"), "content-type": "application/json"}
 def small_inline_app(database_url: str, client: TestClient) -> Iterator[FastAPI]:
     """A second app on the test database (the session's app, through `client`, has loaded
     the catalog) that loads any bundle over 1,000 bytes in a child process."""
-    app = create_app(Settings(database_url=database_url, bundle_inline_bytes=INLINE_BYTES))
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            bundle_inline_bytes=INLINE_BYTES,
+            bundle_chunk_items=CHUNK_ITEMS,
+        )
+    )
     yield app
     app.state.engine.dispose()
 
@@ -136,8 +144,26 @@ def _with_an_unknown_supplier(bundle: dict[str, Any]) -> tuple[dict[str, Any], s
     return bundle, "offers[0].supplier"
 
 
+def _with_a_variant_twice(bundle: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    # In the third chunk, the id of one in the first: only the whole bundle sees it twice.
+    bundle["variants"][250]["externalId"] = bundle["variants"][20]["externalId"]
+    return bundle, "variants[250].externalId"
+
+
+def _with_a_bad_name_in_the_last_chunk(bundle: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    bundle["variants"][299]["name"] = ""
+    return bundle, "variants[299].name"
+
+
 @pytest.mark.parametrize(
-    "spoil", [_with_nul_in_a_name, _with_an_unknown_supplier], ids=["nul", "unknown-supplier"]
+    "spoil",
+    [
+        _with_nul_in_a_name,
+        _with_an_unknown_supplier,
+        _with_a_variant_twice,
+        _with_a_bad_name_in_the_last_chunk,
+    ],
+    ids=["nul", "unknown-supplier", "variant-twice", "empty-name"],
 )
 def test_a_bad_bundle_over_the_inline_size_is_422_from_the_child_and_writes_nothing(
     small_inline_app: FastAPI, child_loads: list[Path], spoil: Any
@@ -149,5 +175,27 @@ def test_a_bad_bundle_over_the_inline_size_is_422_from_the_child_and_writes_noth
     body = response.json()
     assert body["code"] == "BUNDLE_INVALID"
     assert field in [error["field"] for error in body["errors"]], body
+    assert len(child_loads) == 1
+    assert rows_of(small_inline_app, tag) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "code"),
+    [
+        (lambda body: body[:-200], "MALFORMED_JSON"),  # cut short: nothing may be written
+        (lambda body: body.replace(b"Child variant 7", b"Child \\udc80 7"), "TEXT_INVALID"),
+        (lambda body: b"[" + body + b"]", "BUNDLE_INVALID"),  # not an object
+    ],
+    ids=["truncated", "lone-surrogate", "not-an-object"],
+)
+def test_a_broken_document_over_the_inline_size_is_422_and_writes_nothing(
+    small_inline_app: FastAPI, child_loads: list[Path], spoil: Any, code: str
+) -> None:
+    tag = uuid.uuid4().hex[:8].upper()
+    response = post(small_inline_app, spoil(orjson.dumps(large_bundle(tag))))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "BUNDLE_INVALID"
+    assert [error["code"] for error in body["errors"]] == [code], body
     assert len(child_loads) == 1
     assert rows_of(small_inline_app, tag) == (0, 0)

@@ -2,8 +2,9 @@
 
 Parsing and validating tens of megabytes of JSON is CPU work that would hold the serving
 process's GIL (every other request waits) and leave its memory high afterwards. A child
-process parses the file the request streamed to disk, writes through its own connection,
-and exits, returning its memory to the system. Small bundles load on a request thread.
+process reads the file the request streamed to disk a chunk of variants or offers at a time
+(services/bundle_stream.py), writes through its own connection, and exits, returning its
+memory to the system. Small bundles load on a request thread.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ from typing import Any
 from ordersync.settings import Settings
 
 
-def load_bundle_file(settings_values: dict[str, Any], path: str) -> dict[str, int]:
-    """Runs in the child: parse and load the bundle at `path` (the same code as `ordersync
-    load`)."""
+def load_in_this_process(settings_values: dict[str, Any], path: str) -> dict[str, int]:
+    """Runs in the child: load the bundle at `path` a chunk at a time (the same code as
+    `ordersync load`)."""
     from ordersync.bootstrap import unit_of_work_factory
-    from ordersync.services.data_bundle import load_validated_bundle, parse_bundle
+    from ordersync.services.bundle_stream import load_bundle_file
 
     settings = Settings.model_validate(settings_values)
     uow_factory, engine = unit_of_work_factory(settings)
     try:
-        bundle = parse_bundle(Path(path).read_bytes())
-        return load_validated_bundle(uow_factory(), bundle)
+        return load_bundle_file(uow_factory(), Path(path), chunk_items=settings.bundle_chunk_items)
     finally:
         engine.dispose()
 
@@ -39,7 +39,7 @@ async def load_in_child(settings: Settings, path: Path) -> dict[str, int]:
         max_workers=1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
     )
     try:
-        future = pool.submit(load_bundle_file, settings.model_dump(), str(path))
+        future = pool.submit(load_in_this_process, settings.model_dump(), str(path))
         return await asyncio.wrap_future(future)
     finally:
         pool.shutdown(wait=False)

@@ -76,12 +76,12 @@ def parse_bundle(data: bytes) -> DataBundle:
     try:
         bundle = DataBundle.model_validate_json(data)
     except ValidationError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     _check_free_form_values(bundle)
     return bundle
 
 
-def _refused(exc: ValidationError) -> Unprocessable:
+def refused(exc: ValidationError) -> Unprocessable:
     details = exc.errors()
     syntax = next((d for d in details if d["type"] == "json_invalid"), None)
     if syntax is not None:
@@ -133,7 +133,7 @@ def validate_bundle(raw: Any) -> DataBundle:
     try:
         return DataBundle.model_validate(raw)
     except ValidationError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 def load_bundle(uow: UnitOfWork, raw: Any, progress: Progress | None = None) -> dict[str, int]:
@@ -151,14 +151,14 @@ def load_validated_bundle(
     with uow:
         uow.catalog_bumped(*bump_catalog_version(uow.session.connection(), bundle))
         counts = upsert_catalog(uow.session.connection(), bundle, progress)
-        counts["orders"] = _load_orders(uow, bundle.orders)
+        counts["orders"] = load_orders(uow, bundle.orders)
         if progress:
             progress("orders", counts["orders"])
         uow.commit(Source.BUNDLE)
     return counts
 
 
-def _load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
+def load_orders(uow: UnitOfWork, orders: list[BundleOrder]) -> int:
     """Create each listed order that does not exist yet; existing ones are left alone
     (their lines belong to their users once created)."""
     existing = uow.orders.existing_external_ids([o.external_id for o in orders])
