@@ -185,8 +185,13 @@ def test_a_bad_bundle_over_the_inline_size_is_422_from_the_child_and_writes_noth
         (lambda body: body[:-200], "MALFORMED_JSON"),  # cut short: nothing may be written
         (lambda body: body.replace(b"Child variant 7", b"Child \\udc80 7"), "TEXT_INVALID"),
         (lambda body: b"[" + body + b"]", "BUNDLE_INVALID"),  # not an object
+        # `variants` a string (its items moved under a key nobody reads)
+        (
+            lambda body: body.replace(b'"variants":[', b'"variants":"none","x":[', 1),
+            "BUNDLE_INVALID",
+        ),
     ],
-    ids=["truncated", "lone-surrogate", "not-an-object"],
+    ids=["truncated", "lone-surrogate", "not-an-object", "variants-not-a-list"],
 )
 def test_a_broken_document_over_the_inline_size_is_422_and_writes_nothing(
     small_inline_app: FastAPI, child_loads: list[Path], spoil: Any, code: str

@@ -122,6 +122,7 @@ def _head(stream: IO[bytes]) -> tuple[DataBundle, set[str]]:
                 "The data bundle is not valid.",
                 [FieldError(ErrorCode.BUNDLE_INVALID, "bundle", "A bundle is a JSON object.")],
             )
+        opened: str | None = None  # a streamed section whose value has not started yet
         for prefix, event, value in events:
             if prefix == "" and event in ("map_key", "end_map"):
                 if key is not None and builder is not None:
@@ -130,8 +131,17 @@ def _head(stream: IO[bytes]) -> tuple[DataBundle, set[str]]:
                 if key is not None:
                     present.add(key)
                     builder = None if key in _STREAMED else ijson.ObjectBuilder()
+                    opened = key if key in _STREAMED else None
             elif builder is not None:
                 builder.event(event, value)
+            elif opened is not None:
+                if event != "start_array":
+                    raise Unprocessable(
+                        ErrorCode.BUNDLE_INVALID,
+                        "The data bundle is not valid.",
+                        [FieldError(ErrorCode.BUNDLE_INVALID, opened, "Input should be a list")],
+                    )
+                opened = None
     except ijson.JSONError as exc:
         raise _malformed(str(exc)) from None
     except UnicodeDecodeError as exc:
