@@ -142,9 +142,9 @@ def priced_write(
 
     STANDARD: one unit of work, the order locked, stored prices. RTP: read the order and
     build one pricing request, end the transaction, call the pricing system, then lock the
-    order, check that its version has not moved and apply; if it moved, price once more,
-    then 409 CONCURRENT_UPDATE. No transaction or lock is held while the pricing system
-    answers."""
+    order and, if its version has not moved, apply to the order as read (its lines are not
+    read again); if it moved, read it again, price once more, then 409 CONCURRENT_UPDATE.
+    No transaction or lock is held while the pricing system answers."""
 
     def attempt() -> T:
         with uow_factory() as uow:
@@ -158,9 +158,10 @@ def priced_write(
         for _ in range(PRICING_ROUNDS):
             quotes = ask_pricing_system(pricing, settings, request)
             with uow_factory() as uow:
+                locked = uow.orders.relock(order, seen_version)
+                if locked is not None:  # unchanged since it was read: apply to it
+                    return apply(uow, locked, settings, quotes)
                 order = editable_draft(uow, caller, reference, if_match)
-                if order.version == seen_version:
-                    return apply(uow, order, settings, quotes)
                 seen_version = order.version
                 request = ask(uow, order, settings)
         raise _concurrent_update()

@@ -20,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.api import headers
 from tests.integration.outside_systems import (
     CatalogChanges,
     app_client,
@@ -543,6 +544,38 @@ def test_the_breaker_opens_after_five_failures_and_closes_after_a_good_trial(
     assert sync(client, reference).status_code == 204  # the half-open trial succeeds
     assert sync(client, reference).status_code == 204  # closed: calls go through again
     assert calls(pricing) == reached + 2
+
+
+def test_a_priced_synchronise_applies_to_the_order_as_read_and_records_its_history(
+    client: TestClient, pricing: SimulatorServer
+) -> None:
+    # After the pricing call the order is locked and, its version unmoved, changed as it was
+    # read before the call (its lines are not read again): the write and its history entry
+    # must be those of a fresh read.
+    reference = new_order(
+        client, [{"id": "OP-SYNC", "quantity": 10}, {"id": "OP-B", "quantity": 3}]
+    )
+    rtp_on(client, pricing)
+    before = order_view(client, reference)["body"]
+
+    response = sync(client, reference)
+
+    assert response.status_code == 200, response.text
+    after = order_view(client, reference)["body"]
+    assert after["version"] == before["version"] + 1
+    assert prices(after)["OP-SYNC"] == (10, "2.85", "3.80", "5.70", "28.50")
+    history = client.get(f"/v1/shop/commercial-orders/{reference}/history", headers=headers())
+    assert history.status_code == 200, history.text
+    entry = history.json()["content"][0]
+    assert (entry["source"], entry["versionBefore"], entry["versionAfter"]) == (
+        "SYNC",
+        before["version"],
+        after["version"],
+    )
+    changed = {(c["entity"], c["field"]) for c in entry["changes"]}
+    assert ("LINE", "net_unit_price") in changed
+    assert ("ORDER", "total_gross") in changed
+    assert sync(client, reference).status_code == 204  # nothing left to change
 
 
 # --- no transaction or lock while the pricing system answers ------------------------------

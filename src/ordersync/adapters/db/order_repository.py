@@ -103,6 +103,24 @@ class OrderRepository:
             for key in keys:
                 set_committed_value(line, key, line.__dict__[key])
 
+    def relock(self, order: CommercialOrder, seen_version: int) -> CommercialOrder | None:
+        """The order read (unlocked) before a call to an outside system, locked and taken
+        into this unit of work if its version is still `seen_version`: one statement, its
+        lines not read again (every writer of an order moves its version, so an unmoved
+        version means unchanged rows). None if it moved or is gone: read it again."""
+        c = commercial_orders.c
+        query = select(c.version, *catalog_versions()).where(c.id == order.id)
+        row = self.session.execute(query.with_for_update(of=commercial_orders)).first()
+        if row is None:
+            self.observe_now()
+            return None
+        version, catalog_version, access_version = row
+        self.observe(catalog_version, access_version)
+        if version != seen_version or order.version != seen_version:
+            return None
+        self.session.add(order)  # with its logistic orders and lines, as loaded: no SQL
+        return self._tracking(order)
+
     def add(self, order: CommercialOrder) -> None:
         self.session.add(order)
         if self.track:
