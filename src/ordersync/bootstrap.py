@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from ordersync.adapters.cpq.registry import CpqClients
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
-from ordersync.adapters.db.mappers import start_mappers
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.adapters.pricing.registry import PricingClients
 from ordersync.domain.cpq import CpqGateways
@@ -21,7 +20,6 @@ from ordersync.settings import Settings
 
 def unit_of_work_factory(settings: Settings) -> tuple[Callable[[], UnitOfWork], Engine]:
     """A unit-of-work factory on a new engine (dispose the engine when done)."""
-    start_mappers()
     engine = engine_from_settings(settings)
     session_factory = make_session_factory(
         engine, settings.db_retry_after_s, settings.history_enabled

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from ordersync import __version__
 from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
-from ordersync.adapters.db.mappers import start_mappers
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.admin import UPLOAD_PATH as ADMIN_UPLOAD_PATH
 from ordersync.api.admin import install_admin
@@ -37,7 +36,7 @@ Errors share one body: `{"status", "code", "message", "errors": [{"code", "field
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Everything alive once the app is built (modules, mappers, the OpenAPI schema) lives as
+    # Everything alive once the app is built (modules, the OpenAPI schema) lives as
     # long as the process: keep it out of the collector's way, or every full collection walks
     # it again and shows up as a latency spike.
     gc.collect()
@@ -58,7 +57,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    start_mappers()
     engine = engine_from_settings(settings)
     app = FastAPI(
         title="ordersync", version=__version__, description=DESCRIPTION, lifespan=lifespan

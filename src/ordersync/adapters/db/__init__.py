@@ -1,1 +1,1 @@
-"""SQLAlchemy persistence: tables, mappers, repositories, unit of work."""
+"""SQLAlchemy persistence: tables, repositories, unit of work."""

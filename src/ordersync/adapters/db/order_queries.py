@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from ordersync.adapters.db.order_rows import order_from_row
 from ordersync.adapters.db.tables import (
     accounts,
     commercial_orders,
@@ -83,12 +84,13 @@ def order_page(
     if where.source_ids:
         conditions.append(co.source_id.in_(where.source_ids))
     query = _ordered(
-        select(CommercialOrder).where(*conditions),
+        select(commercial_orders).where(*conditions),
         request,
         ORDER_SORTS,
         co.id,
     )
-    return list(session.scalars(query)), _count(session, select(co.id).where(*conditions))
+    orders = [order_from_row(row) for row in session.execute(query)]
+    return orders, _count(session, select(co.id).where(*conditions))
 
 
 def logistic_order_page(

@@ -5,48 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, exists, func, inspect, select
-from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import ScalarSelect, Select, exists, func, select
+from sqlalchemy.orm import Session
 
-from ordersync.adapters.db.bulk import update_by_id
+from ordersync.adapters.db.order_rows import (
+    ORDER_COLUMNS,
+    Tracked,
+    attach_logistic_orders,
+    flush,
+    order_from_row,
+)
 from ordersync.adapters.db.tables import (
     catalog_state,
     commercial_orders,
     logistic_orders,
-    order_lines,
 )
-from ordersync.domain.history import Snapshot, snapshot
-from ordersync.domain.orders import (
-    CommercialOrder,
-    LogisticOrder,
-    OrderIdType,
-    OrderLine,
-    OrderRecord,
-)
+from ordersync.domain.history import snapshot
+from ordersync.domain.orders import CommercialOrder, OrderIdType, OrderRecord
 
 MAX_ID = 2**31 - 1
-# From this many changed lines a commit writes them in one statement (PostgreSQL): below it,
-# the ORM's pipelined UPDATEs cost no more.
-BULK_LINES = 20
-# Columns a bulk write leaves to the ORM (its unit of work orders them against the
-# INSERTs and DELETEs of the same flush, which the unique constraints need).
-_ORM_ONLY = frozenset({"id", "logistic_order_id", "offer_price_id", "external_id"})
-_LINE_COLUMNS = frozenset(order_lines.c.keys())
-
-
-def _with_lines(query: Select[Any], locking: bool) -> Select[Any]:
-    """The order with its logistic orders and lines, whatever their number: in one statement
-    (joined) to read, in two to lock. A locking SELECT that waited for another writer sees
-    that writer's version of the rows it locks, but its joined rows come from the snapshot
-    it started with: the logistic orders and lines are read (joined) once the lock is held."""
-    if locking:
-        return query.options(
-            selectinload(CommercialOrder.logistic_orders).joinedload(LogisticOrder.lines)  # type: ignore[arg-type]
-        )
-    return query.options(
-        joinedload(CommercialOrder.logistic_orders).joinedload(LogisticOrder.lines)  # type: ignore[arg-type]
-    )
 
 
 def catalog_versions() -> tuple[ScalarSelect[int], ScalarSelect[int]]:
@@ -63,45 +40,22 @@ Observe = Callable[[int, int], None]
 
 
 class OrderRepository:
-    def __init__(
-        self, session: Session, observe: Observe | None = None, track: bool = True
-    ) -> None:
+    def __init__(self, session: Session, observe: Observe | None = None) -> None:
         self.session = session
         self.observe: Observe = observe or (lambda _version, _access: None)
-        self.track = track  # False: history is off, nothing to snapshot
-        # Orders loaded to be written (or added), with how they were: the unit of work
-        # records their history at commit.
-        self.tracked: list[tuple[CommercialOrder, Snapshot, int]] = []
+        # Orders of this unit of work that may be written (locked, or new): flush writes
+        # what changed in them, and the unit of work records their history at commit.
+        self.tracked: list[Tracked] = []
 
-    def write_changed_lines(self) -> None:
-        """Before a commit: on PostgreSQL, when many lines changed (a synchronise that
-        reprices a big order), write them in one `UPDATE … FROM unnest` instead of the ORM's
-        statement per line, then tell the ORM those values are stored. Left to the ORM: few
-        lines, SQLite, a flush that also deletes lines, and changes of the identifying
-        columns (their order against inserts and deletes matters)."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        if any(isinstance(o, OrderLine) for o in self.session.deleted):
-            return
-        changed: list[tuple[OrderLine, frozenset[str]]] = []
-        for obj in self.session.dirty:
-            if isinstance(obj, OrderLine):
-                keys = frozenset(inspect(obj).committed_state) & _LINE_COLUMNS
-                if keys & _ORM_ONLY:
-                    return
-                if keys:
-                    changed.append((obj, keys))
-        if len(changed) < BULK_LINES:
-            return
-        columns = sorted(frozenset().union(*(keys for _, keys in changed)))
-        try:
-            rows = [(line.id, *(line.__dict__[c] for c in columns)) for line, _ in changed]
-        except KeyError:
-            return  # a value not loaded (expired by an earlier flush): the ORM reads it
-        update_by_id(self.session, order_lines, columns, rows)
-        for line, keys in changed:
-            for key in keys:
-                set_committed_value(line, key, line.__dict__[key])
+    def flush(self) -> None:
+        """Write the tracked orders' changes (order_rows.flush)."""
+        flush(self.session, self.tracked)
+
+    def committed(self) -> None:
+        """The transaction committed: what is stored now is the next write's before."""
+        for t in self.tracked:
+            t.before = t.stored
+            t.version_before = t.order.version
 
     def relock(self, order: CommercialOrder, seen_version: int) -> CommercialOrder | None:
         """The order read (unlocked) before a call to an outside system, locked and taken
@@ -118,28 +72,41 @@ class OrderRepository:
         self.observe(catalog_version, access_version)
         if version != seen_version or order.version != seen_version:
             return None
-        self.session.add(order)  # with its logistic orders and lines, as loaded: no SQL
-        return self._tracking(order)
+        return self._tracking(order)  # with its logistic orders and lines, as read: no SQL
 
     def add(self, order: CommercialOrder) -> None:
-        self.session.add(order)
-        if self.track:
-            self.tracked.append((order, {}, 0))
+        """A new order, inserted at the next flush."""
+        if all(t.order is not order for t in self.tracked):
+            self.tracked.append(Tracked(order, {}, {}, 0))
 
-    def _tracking(self, order: CommercialOrder | None) -> CommercialOrder | None:
-        if self.track and order is not None and all(o is not order for o, _, _ in self.tracked):
-            self.tracked.append((order, snapshot(order), order.version))
+    def _tracking(self, order: CommercialOrder) -> CommercialOrder:
+        """The order, from now on written at flush. Read twice in one unit of work, the
+        order is the one first taken (with the changes made to it since)."""
+        for t in self.tracked:
+            if t.order is order or (order.id is not None and t.order.id == order.id):
+                return t.order
+        taken = snapshot(order)
+        self.tracked.append(Tracked(order, taken, taken, order.version))
         return order
 
     def _first_order(self, query: Select[Any], locking: bool = False) -> CommercialOrder | None:
-        query = _with_lines(query.add_columns(*catalog_versions()), locking)
-        row = self.session.execute(query).unique().first()
+        """The first order `query` (on `commercial_orders`) finds, with its logistic orders
+        and lines: two statements. A locking SELECT that waited for another writer sees that
+        writer's version of the rows it locks, but rows joined to them would come from the
+        snapshot it started with: the logistic orders and lines are read once the lock is
+        held."""
+        query = query.add_columns(*catalog_versions())
+        if locking:
+            query = query.with_for_update(of=commercial_orders)
+        row = self.session.execute(query).first()
         if row is None:
             self.observe_now()
             return None
-        order, version, access_version = row
-        self.observe(version, access_version)
-        return order  # type: ignore[no-any-return]
+        split = len(ORDER_COLUMNS)
+        self.observe(row[split], row[split + 1])
+        order = order_from_row(row[:split])
+        attach_logistic_orders(self.session, [order])
+        return self._tracking(order) if locking else order
 
     def observe_now(self) -> None:
         """Read the catalog versions on their own (when no order query carried them)."""
@@ -181,17 +148,14 @@ class OrderRepository:
         self, logistic_reference: str, *, for_update: bool = False
     ) -> CommercialOrder | None:
         """The commercial order holding a logistic order, with all its lines."""
-        query = select(CommercialOrder).where(
+        query = select(commercial_orders).where(
             commercial_orders.c.id.in_(
                 select(logistic_orders.c.commercial_order_id).where(
                     logistic_orders.c.reference == logistic_reference
                 )
             )
         )
-        if not for_update:
-            return self._first_order(query)
-        query = query.with_for_update(of=commercial_orders)
-        return self._tracking(self._first_order(query, locking=True))
+        return self._first_order(query, locking=for_update)
 
     def id_of(
         self, reference: str, *, account_id: int | None = None, store_id: int | None = None
@@ -229,7 +193,7 @@ class OrderRepository:
         """One order with its logistic orders and lines, scoped to the account and store when
         given (another account's order is simply not found)."""
         c = commercial_orders.c
-        query = select(CommercialOrder)
+        query = select(commercial_orders)
         if id_type is OrderIdType.DJUST_ID:
             # Ids are 32-bit integers: anything else names no order (and must not reach the
             # driver as an out-of-range parameter).
@@ -244,9 +208,6 @@ class OrderRepository:
             query = query.where(c.account_id == account_id)
         if store_id is not None:
             query = query.where(c.store_id == store_id)
-        if not for_update:
-            return self._first_order(query)
-        # Serialises writers of one order on PostgreSQL; SQLite already holds the database
-        # write lock (BEGIN IMMEDIATE).
-        query = query.with_for_update(of=commercial_orders)
-        return self._tracking(self._first_order(query, locking=True))
+        # Locking serialises writers of one order on PostgreSQL; SQLite already holds the
+        # database write lock (BEGIN IMMEDIATE).
+        return self._first_order(query, locking=for_update)

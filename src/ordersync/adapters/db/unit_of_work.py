@@ -8,7 +8,6 @@ from types import TracebackType
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from ordersync.adapters.db.access_repository import AccessRepository
 from ordersync.adapters.db.catalog_cache import CatalogCache
@@ -25,9 +24,8 @@ from ordersync.domain.errors import (
     DuplicateValue,
     ErrorCode,
     ServiceUnavailable,
-    StaleWrite,
 )
-from ordersync.domain.history import Actor, HistoryEntry, Source, diff, snapshot
+from ordersync.domain.history import Actor, HistoryEntry, Source, diff
 
 log = structlog.get_logger(__name__)
 
@@ -68,9 +66,7 @@ class UnitOfWork:
         self._bumped: tuple[int, int] | None = None
         # Whether writes record order history (the setting, carried by the session factory).
         self.history_enabled = bool(self.session.info.get(HISTORY_KEY, True))
-        self.orders = OrderRepository(
-            self.session, self.observe_catalog_version, track=self.history_enabled
-        )
+        self.orders = OrderRepository(self.session, self.observe_catalog_version)
         self.catalog = CatalogRepository(self.session, self.cache, self._cache_hit)
         self.access = AccessRepository(self.session, self.cache, self._cache_hit)
         self.leases = LeaseRepository(self.session)
@@ -160,38 +156,39 @@ class UnitOfWork:
         transaction. Says in the domain's words when another writer got there first."""
         try:
             self._check_catalog()
-            self.orders.write_changed_lines()
-            self._record_history(source)
+            self.orders.flush()  # versions bumped, new entities given their ids
+            if self.history_enabled:
+                self._record_history(source)
             self.session.commit()
+            self.orders.committed()
             if self._bumped is not None and self.cache is not None:
                 self.cache.observe(*self._bumped)
-        except StaleDataError as exc:
-            raise StaleWrite(str(exc)) from exc
         except IntegrityError as exc:
             raise DuplicateValue(str(exc.orig)) from exc
 
     def _record_history(self, source: Source | None) -> None:
-        if not self.orders.tracked:
-            return
-        self.session.flush()  # versions bumped, new entities given their ids
         now = datetime.now(UTC)
         entries = []
-        for order, before, version in self.orders.tracked:
-            assert order.id is not None
-            changes = diff(before, snapshot(order))
+        for t in self.orders.tracked:
+            assert t.order.id is not None
+            changes = diff(t.before, t.stored)
             if not changes:
                 continue
             if source is None:
                 raise AssertionError("a write to an order must say its source for its history")
             entries.append(
                 HistoryEntry(
-                    order.id, now, self.actor, source, version, order.version, tuple(changes)
+                    t.order.id,
+                    now,
+                    self.actor,
+                    source,
+                    t.version_before,
+                    t.order.version,
+                    tuple(changes),
                 )
             )
         self.history.add(entries)
 
     def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError as exc:
-            raise StaleWrite(str(exc)) from exc
+        """Write the orders' changes now (new ones get their ids), before the commit."""
+        self.orders.flush()
