@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import ParamSpec
+from weakref import WeakMethod
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +31,19 @@ from ordersync.domain.errors import (
 from ordersync.domain.history import Actor, HistoryEntry, Source, diff
 
 log = structlog.get_logger(__name__)
+P = ParamSpec("P")
+
+
+def _weak(method: Callable[P, None]) -> Callable[P, None]:
+    """A callback calling `method` while its object lives, holding it weakly."""
+    ref = WeakMethod(method)
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> None:
+        target = ref()
+        if target is not None:
+            target(*args, **kwargs)
+
+    return call
 
 
 class UnitOfWork:
@@ -66,9 +82,16 @@ class UnitOfWork:
         self._bumped: tuple[int, int] | None = None
         # Whether writes record order history (the setting, carried by the session factory).
         self.history_enabled = bool(self.session.info.get(HISTORY_KEY, True))
-        self.orders = OrderRepository(self.session, self.observe_catalog_version)
-        self.catalog = CatalogRepository(self.session, self.cache, self._cache_hit)
-        self.access = AccessRepository(self.session, self.cache, self._cache_hit)
+        # The repositories call back through weak references: a strong one would make a
+        # cycle (unit of work -> repository -> bound method -> unit of work) that only the
+        # garbage collector frees, and with it everything the unit of work read (a big
+        # order's lines and their snapshots) would outlive the request until a full
+        # collection, which then takes tens of milliseconds.
+        observe = _weak(self.observe_catalog_version)
+        cache_hit = _weak(self._cache_hit)
+        self.orders = OrderRepository(self.session, observe)
+        self.catalog = CatalogRepository(self.session, self.cache, cache_hit)
+        self.access = AccessRepository(self.session, self.cache, cache_hit)
         self.leases = LeaseRepository(self.session)
         self.imports = ImportRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
