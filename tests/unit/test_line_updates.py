@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -380,7 +379,7 @@ def test_no_eligible_line_among_several_leaves_lines_and_totals_unchanged() -> N
     o = order()
     add_line(o, kept, 4)
     before = order_state(o)
-    kept_now_empty = replace(kept, available_quantity=0)
+    kept_now_empty = kept._replace(available_quantity=0)
 
     with pytest.raises(Unprocessable) as raised:
         update(
@@ -504,7 +503,7 @@ def test_a_variant_line_ties_are_broken_by_supplier_external_id() -> None:
 
 def test_a_variant_line_ignores_offers_that_are_not_eligible() -> None:
     cheap, dear = variant_offers(("SUP-A", ((1, "1.00"),)), ("SUP-B", ((1, "9.00"),)))
-    cheap = replace(cheap, supplier_status=Status.INACTIVE)
+    cheap = cheap._replace(supplier_status=Status.INACTIVE)
     o = order()
 
     update(o, [LineUpdate("V-SHARED", 1)], cheap, dear, line_type=LineType.VARIANT)
@@ -515,7 +514,7 @@ def test_a_variant_line_ignores_offers_that_are_not_eligible() -> None:
 def test_a_variant_line_compares_offers_at_their_bounded_quantity() -> None:
     # Asked for 3: A serves 3 at 8.00; B's minimum of 10 puts it in its 7.00 tier.
     a, b = variant_offers(("SUP-A", ((1, "8.00"),)), ("SUP-B", ((1, "9.00"), (10, "7.00"))))
-    b = replace(b, min_order_quantity=10)
+    b = b._replace(min_order_quantity=10)
     o = order()
 
     warnings = update(o, [LineUpdate("V-SHARED", 3)], a, b, line_type=LineType.VARIANT)
@@ -551,7 +550,7 @@ def test_a_variant_with_no_offer_is_skipped_with_a_warning_naming_the_variant() 
 
 def test_a_variant_whose_only_offer_is_refused_is_skipped_with_that_cause() -> None:
     (inactive,) = variant_offers(("SUP-A", ((1, "8.00"),)))
-    inactive = replace(inactive, supplier_status=Status.INACTIVE)
+    inactive = inactive._replace(supplier_status=Status.INACTIVE)
     o = order()
 
     with pytest.raises(Unprocessable) as raised:

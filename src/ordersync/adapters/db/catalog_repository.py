@@ -7,9 +7,10 @@ from collections.abc import Callable, Collection, Hashable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
+from ordersync.adapters.db.bulk import one_of
 from ordersync.adapters.db.catalog_cache import CatalogCache, tier_of
 from ordersync.adapters.db.tables import (
     accounts,
@@ -44,59 +45,103 @@ K = TypeVar("K", bound=Hashable)
 
 
 def _offer_price_query() -> Select[Any]:
+    """An offer price's columns in the order `_offer_price` unpacks them."""
+    op = offer_prices.c
     return (
         select(
-            offer_prices,
-            offers.c.status.label("offer_status"),
-            offers.c.available_quantity,
+            op.id,
+            op.external_id,
+            op.offer_id,
+            offers.c.status,
             offers.c.supplier_id,
+            suppliers.c.external_id,
+            suppliers.c.status,
             offers.c.variant_id,
-            suppliers.c.external_id.label("supplier_external_id"),
-            suppliers.c.status.label("supplier_status"),
-            variants.c.external_id.label("variant_external_id"),
-            variants.c.name.label("variant_name"),
-            variants.c.description.label("variant_description"),
+            variants.c.external_id,
+            variants.c.name,
+            variants.c.description,
             variants.c.classification_external_id,
+            op.currency,
+            op.tax_rate,
+            op.tiers,
+            op.min_order_quantity,
+            op.max_order_quantity,
+            op.quantity_step,
+            op.valid_from,
+            op.valid_to,
+            op.eligible_account_ids,
+            op.eligible_account_groups,
+            offers.c.available_quantity,
         )
-        .join(offers, offers.c.id == offer_prices.c.offer_id)
+        .join(offers, offers.c.id == op.offer_id)
         .join(suppliers, suppliers.c.id == offers.c.supplier_id)
         .join(variants, variants.c.id == offers.c.variant_id)
     )
 
 
-def _offer_price(row: Row[Any]) -> OfferPrice:
-    m = row._mapping
+_STATUS = {status.value: status for status in Status}
+
+
+def _offer_price(row: Sequence[Any]) -> OfferPrice:
+    """Unpacked by position: a synchronise that follows a catalog load reads every line's
+    offer price again, a thousand for a big order, and named access costs a lookup per
+    column."""
+    (
+        id_,
+        external_id,
+        offer_id,
+        offer_status,
+        supplier_id,
+        supplier_external_id,
+        supplier_status,
+        variant_id,
+        variant_external_id,
+        variant_name,
+        variant_description,
+        classification_external_id,
+        currency,
+        tax_rate,
+        tiers,
+        min_order_quantity,
+        max_order_quantity,
+        quantity_step,
+        valid_from,
+        valid_to,
+        eligible_account_ids,
+        eligible_account_groups,
+        available_quantity,
+    ) = row
     return OfferPrice(
-        id=m["id"],
-        external_id=m["external_id"],
-        offer_id=m["offer_id"],
-        offer_status=Status(m["offer_status"]),
-        supplier_id=m["supplier_id"],
-        supplier_external_id=m["supplier_external_id"],
-        supplier_status=Status(m["supplier_status"]),
-        variant_id=m["variant_id"],
-        variant_external_id=m["variant_external_id"],
-        variant_name=m["variant_name"],
-        variant_description=m["variant_description"],
-        classification_external_id=m["classification_external_id"],
-        currency=m["currency"],
-        tax_rate=m["tax_rate"],
+        id=id_,
+        external_id=external_id,
+        offer_id=offer_id,
+        offer_status=_STATUS[offer_status],
+        supplier_id=supplier_id,
+        supplier_external_id=supplier_external_id,
+        supplier_status=_STATUS[supplier_status],
+        variant_id=variant_id,
+        variant_external_id=variant_external_id,
+        variant_name=variant_name,
+        variant_description=variant_description,
+        classification_external_id=classification_external_id,
+        currency=currency,
+        tax_rate=tax_rate,
         tiers=tuple(
             PriceTier(
                 int(t["minQuantity"]),
                 Decimal(str(t["netUnitPrice"])),
                 Decimal(str(t["grossUnitPrice"])),
             )
-            for t in m["tiers"]
+            for t in tiers
         ),
-        min_order_quantity=m["min_order_quantity"],
-        max_order_quantity=m["max_order_quantity"],
-        quantity_step=m["quantity_step"] or 1,
-        valid_from=m["valid_from"],
-        valid_to=m["valid_to"],
-        eligible_account_ids=frozenset(m["eligible_account_ids"] or ()),
-        eligible_account_groups=frozenset(m["eligible_account_groups"] or ()),
-        available_quantity=m["available_quantity"],
+        min_order_quantity=min_order_quantity,
+        max_order_quantity=max_order_quantity,
+        quantity_step=quantity_step or 1,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        eligible_account_ids=frozenset(eligible_account_ids or ()),
+        eligible_account_groups=frozenset(eligible_account_groups or ()),
+        available_quantity=available_quantity,
     )
 
 
@@ -175,21 +220,21 @@ class CatalogRepository:
         return list(found.values())
 
     def _prices(self, condition: ColumnElement[bool]) -> list[OfferPrice]:
-        return [
-            _offer_price(row)
-            for row in self.session.execute(_offer_price_query().where(condition))
-        ]
+        rows = self.session.execute(_offer_price_query().where(condition))
+        return [_offer_price(row) for row in rows]
 
     def _prices_by_id(self, ids: list[int]) -> dict[int, OfferPrice]:
-        return {p.id: p for p in self._prices(offer_prices.c.id.in_(ids))}
+        return {p.id: p for p in self._prices(one_of(self.session, offer_prices.c.id, ids))}
 
     def _prices_by_external_id(self, external_ids: list[str]) -> dict[str, OfferPrice]:
         return {
-            p.external_id: p for p in self._prices(offer_prices.c.external_id.in_(external_ids))
+            p.external_id: p
+            for p in self._prices(one_of(self.session, offer_prices.c.external_id, external_ids))
         }
 
     def _prices_of_variants(self, variant_ids: list[str]) -> dict[str, tuple[OfferPrice, ...]]:
-        grouped = group_by_variant(self._prices(variants.c.external_id.in_(variant_ids)))
+        condition = one_of(self.session, variants.c.external_id, variant_ids)
+        grouped = group_by_variant(self._prices(condition))
         return {v: tuple(grouped.get(v, ())) for v in variant_ids}
 
     def visible_variant_ids(
