@@ -9,6 +9,11 @@ refused); otherwise do the work, then wait (latency, hang), then shape the answe
 (malformed, missing line, unknown line, negative price). Doing the work before waiting is
 what a slow real system does: a create whose answer came too late for the client has still
 happened, which is why CPQ clients send an idempotency key.
+
+`latencyMs` is the system's response time: the call is answered that long after it arrived,
+the simulator's own work included (as soon as the work is done, if it took longer). A
+simulator "answering in 20 ms" answers in 20 ms, not in 20 ms plus the time it took to read
+the catalog and price 200 lines.
 """
 
 from __future__ import annotations
@@ -197,13 +202,14 @@ async def answer_call(
     """Count the call, then answer it through `handle` with the faults in force on arrival.
     `handle` returns the answer's JSON (shaped here by the line faults) or a finished
     response (an error of the business itself, such as a 404)."""
+    arrived = time.monotonic()
     call = state.receive(route, request, await request.body())
     failure = call.faults.failure_status(call.number)
     if failure is not None:
-        await _wait(state, call.faults)
+        await _wait(state, call.faults, arrived)
         return error_response(failure, "SIMULATED_FAULT", f"Simulated failure ({failure}).")
     answer = await handle(call)
-    await _wait(state, call.faults)
+    await _wait(state, call.faults, arrived)
     if isinstance(answer, Response):
         return answer
     if call.faults.malformed:
@@ -211,7 +217,7 @@ async def answer_call(
     return JSONResponse(_spoil_lines(answer, call.faults, line_faults))
 
 
-async def _wait(state: SimulatorState[Any], faults: FaultSettings) -> None:
+async def _wait(state: SimulatorState[Any], faults: FaultSettings, arrived: float) -> None:
     if faults.hang:
         # Hold the call until the deadline, or until `hang` is switched off, so a test can
         # release what it left hanging instead of waiting a minute.
@@ -219,7 +225,9 @@ async def _wait(state: SimulatorState[Any], faults: FaultSettings) -> None:
         while state.faults.hang and time.monotonic() < deadline:
             await asyncio.sleep(HANG_POLL_S)
     if faults.latency_ms:
-        await asyncio.sleep(faults.latency_ms / 1000)
+        remaining = arrived + faults.latency_ms / 1000 - time.monotonic()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
 
 
 def _spoil_lines(

@@ -25,6 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Engine, select
 
+from ordersync.adapters.db.bulk import one_of
 from ordersync.adapters.db.engine import make_engine
 from ordersync.adapters.db.tables import accounts, offer_prices, offers
 from ordersync.simulators.faults import (
@@ -98,7 +99,7 @@ def read_catalog(engine: Engine, offer_price_ids: Iterable[str], account_id: str
             offers.c.available_quantity,
         )
         .join(offers, offers.c.id == offer_prices.c.offer_id)
-        .where(offer_prices.c.external_id.in_(ids))
+        .where(one_of(engine.dialect, offer_prices.c.external_id, ids))
     )
     groups = select(accounts.c.groups).where(accounts.c.external_id == account_id)
     with engine.connect() as conn:

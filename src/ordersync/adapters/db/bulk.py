@@ -18,12 +18,12 @@ from ordersync.adapters.db.engine import json_dumps
 
 
 def one_of(
-    session: Session, column: ColumnElement[Any], values: Sequence[Any]
+    dialect: Dialect, column: ColumnElement[Any], values: Sequence[Any]
 ) -> ColumnElement[bool]:
     """`column IN (values)`. On PostgreSQL `column = ANY(<one array>)`: one parameter however
     many values, where `IN` sends one each and the server parses and plans them all (for a
     thousand ids, 19 ms against 12 for the whole query)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 

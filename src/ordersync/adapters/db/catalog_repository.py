@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.db.bulk import one_of
@@ -219,21 +220,25 @@ class CatalogRepository:
             found.update((p.id, p) for prices in of_variants.values() for p in prices)
         return list(found.values())
 
+    @property
+    def _dialect(self) -> Dialect:
+        return self.session.get_bind().dialect
+
     def _prices(self, condition: ColumnElement[bool]) -> list[OfferPrice]:
         rows = self.session.execute(_offer_price_query().where(condition))
         return [_offer_price(row) for row in rows]
 
     def _prices_by_id(self, ids: list[int]) -> dict[int, OfferPrice]:
-        return {p.id: p for p in self._prices(one_of(self.session, offer_prices.c.id, ids))}
+        return {p.id: p for p in self._prices(one_of(self._dialect, offer_prices.c.id, ids))}
 
     def _prices_by_external_id(self, external_ids: list[str]) -> dict[str, OfferPrice]:
         return {
             p.external_id: p
-            for p in self._prices(one_of(self.session, offer_prices.c.external_id, external_ids))
+            for p in self._prices(one_of(self._dialect, offer_prices.c.external_id, external_ids))
         }
 
     def _prices_of_variants(self, variant_ids: list[str]) -> dict[str, tuple[OfferPrice, ...]]:
-        condition = one_of(self.session, variants.c.external_id, variant_ids)
+        condition = one_of(self._dialect, variants.c.external_id, variant_ids)
         grouped = group_by_variant(self._prices(condition))
         return {v: tuple(grouped.get(v, ())) for v in variant_ids}
 
