@@ -22,10 +22,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.csv.reader import CsvRecord
-from ordersync.adapters.db.bulk import update_by_id
+from ordersync.adapters.db.bulk import one_of, update_by_id
 from ordersync.adapters.db.engine import json_dumps
 from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.tables import (
@@ -100,8 +101,12 @@ class ImportRepository:
         self._loaded_lines: dict[int, tuple[Any, ...]] = {}
 
     @property
+    def _dialect(self) -> Dialect:
+        return self.session.get_bind().dialect
+
+    @property
     def _postgresql(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+        return self._dialect.name == "postgresql"
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -449,7 +454,7 @@ class ImportRepository:
         query = (
             select(lo_.external_id, co.reference)
             .join(commercial_orders, co.id == lo_.commercial_order_id)
-            .where(lo_.external_id.in_(list(logistic_external_ids)))
+            .where(one_of(self._dialect, lo_.external_id, list(logistic_external_ids)))
         )
         return dict(self.session.execute(query).all())
 
@@ -461,9 +466,9 @@ class ImportRepository:
         lines: three statements."""
         named = []
         if references:
-            named.append(lo_.reference.in_(list(references)))
+            named.append(one_of(self._dialect, lo_.reference, list(references)))
         if external_ids:
-            named.append(lo_.external_id.in_(list(external_ids)))
+            named.append(one_of(self._dialect, lo_.external_id, list(external_ids)))
         if not named:
             return []
         ids = select(lo_.commercial_order_id).where(or_(*named))
@@ -480,14 +485,16 @@ class ImportRepository:
         los: dict[int, LogisticOrderState] = {}
         for r in self.session.execute(
             select(logistic_orders)
-            .where(lo_.commercial_order_id.in_(list(orders)))
+            .where(one_of(self._dialect, lo_.commercial_order_id, list(orders)))
             .order_by(lo_.id)
         ):
             state = _logistic_order_state(r)
             los[state.id] = state
             orders[r.commercial_order_id].logistic_orders.append(state)
         for r in self.session.execute(
-            select(order_lines).where(ln_.logistic_order_id.in_(list(los))).order_by(ln_.id)
+            select(order_lines)
+            .where(one_of(self._dialect, ln_.logistic_order_id, list(los)))
+            .order_by(ln_.id)
         ):
             line = _line_state(r)
             los[r.logistic_order_id].lines.append(line)
@@ -498,7 +505,7 @@ class ImportRepository:
         if not account_ids:
             return {}
         query = select(accounts.c.id, accounts.c.shipping_addresses).where(
-            accounts.c.id.in_(list(account_ids))
+            one_of(self._dialect, accounts.c.id, list(account_ids))
         )
         return {
             account_id: (dict(addresses[0]) if addresses else None)
@@ -509,7 +516,7 @@ class ImportRepository:
         if not external_ids:
             return {}
         query = select(variants.c.external_id, variants.c.id).where(
-            variants.c.external_id.in_(list(external_ids))
+            one_of(self._dialect, variants.c.external_id, list(external_ids))
         )
         return dict(self.session.execute(query).all())
 
@@ -519,7 +526,10 @@ class ImportRepository:
         query = (
             select(users.c.external_id, users.c.id, user_accounts.c.account_id)
             .join(user_accounts, user_accounts.c.user_id == users.c.id)
-            .where(users.c.external_id.in_(list(external_ids)), users.c.client_type == "ACCOUNT")
+            .where(
+                one_of(self._dialect, users.c.external_id, list(external_ids)),
+                users.c.client_type == "ACCOUNT",
+            )
         )
         found: dict[str, tuple[int, set[int]]] = {}
         for external_id, user_id, account_id in self.session.execute(query):
@@ -533,7 +543,9 @@ class ImportRepository:
         `outside` names (the chunk has them in hand)."""
         if not external_ids:
             return {}
-        query = select(lo_.external_id, lo_.id).where(lo_.external_id.in_(list(external_ids)))
+        query = select(lo_.external_id, lo_.id).where(
+            one_of(self._dialect, lo_.external_id, list(external_ids))
+        )
         skip = set(outside)
         return {ext: lo_id for ext, lo_id in self.session.execute(query) if lo_id not in skip}
 
@@ -545,7 +557,7 @@ class ImportRepository:
         if not external_ids:
             return {}
         query = select(ln_.external_id, ln_.id, ln_.logistic_order_id).where(
-            ln_.external_id.in_(list(external_ids))
+            one_of(self._dialect, ln_.external_id, list(external_ids))
         )
         skip = set(outside)
         return {
@@ -565,7 +577,7 @@ class ImportRepository:
         new_lines = [(lo.id, ln) for lo in los for ln in lo.lines if ln.id is None]
         updated = [ln for lo in los for ln in lo.lines if ln.id is not None and ln.changed]
         if deleted:
-            self.session.execute(delete(order_lines).where(ln_.id.in_(deleted)))
+            self.session.execute(delete(order_lines).where(one_of(self._dialect, ln_.id, deleted)))
         if new_lines:
             self.session.execute(
                 insert(order_lines),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from ordersync.api import examples
-from ordersync.api.answers import json_answer, record_answer
+from ordersync.api.answers import json_answer, record_answer, warnings_answer
 from ordersync.api.deps import (
     AccountCaller,
     CpqDep,
@@ -184,8 +184,7 @@ def update_commercial_order_lines(
     uow_factory: UowFactoryDep,
     pricing: PricingDep,
     expected: IfMatch,
-    response: Response,
-) -> list[WarningOut]:
+) -> Response:
     result = update_lines.update_lines(
         uow_factory,
         caller,
@@ -208,8 +207,7 @@ def update_commercial_order_lines(
         pricing,
         if_match=expected,
     )
-    set_etag(response, result.version)
-    return [WarningOut.of(w) for w in result.warnings]
+    return warnings_answer(result.warnings, result.version)
 
 
 @router.delete(
@@ -279,7 +277,6 @@ def synchronise_commercial_order(
     uow_factory: UowFactoryDep,
     pricing: PricingDep,
     expected: IfMatch,
-    response: Response,
     dry_run: Annotated[
         bool,
         Query(
@@ -296,8 +293,7 @@ def synchronise_commercial_order(
     result = synchronise.synchronise(uow_factory, caller, reference, pricing, if_match=expected)
     if not result.warnings and not result.changed:
         return Response(status_code=204, headers={"ETag": f'"{result.version}"'})
-    set_etag(response, result.version)
-    return [WarningOut.of(w) for w in result.warnings]
+    return warnings_answer(result.warnings, result.version)
 
 
 @router.put(
