@@ -153,9 +153,9 @@ _SUMMARISED = {
 
 
 def _values(entity: Entity, obj: Any) -> dict[str, Any]:
-    """An entity's values as they are now. The mapped aggregate keeps its loaded values in
+    """An entity's values as they are now. The aggregate keeps its values (its columns) in
     its own dictionary: a copy of it is one C-level operation, where reading each field
-    would cost a descriptor call (this runs for every line of every write). JSON values
+    would cost an attribute lookup (this runs for every line of every write). JSON values
     (custom fields, addresses, CPQ charges) are replaced by the code, never changed in place,
     so a shallow copy keeps the before."""
     own = getattr(obj, "__dict__", None)

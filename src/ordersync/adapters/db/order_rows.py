@@ -27,6 +27,10 @@ from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
 ORDER_COLUMNS = tuple(commercial_orders.c.keys())
 LOGISTIC_ORDER_COLUMNS = tuple(logistic_orders.c.keys())
 LINE_COLUMNS = tuple(order_lines.c.keys())
+# Columns a flush may change (the ids and the links to the parent are set once, at insert).
+ORDER_WRITTEN = tuple(c for c in ORDER_COLUMNS if c not in {"id", "version"})
+LO_WRITTEN = tuple(c for c in LOGISTIC_ORDER_COLUMNS if c not in {"id", "commercial_order_id"})
+LINE_WRITTEN = tuple(c for c in LINE_COLUMNS if c not in {"id", "logistic_order_id"})
 _MISSING = object()
 T = TypeVar("T")
 
@@ -103,7 +107,7 @@ def _changed(obj: Any, stored: dict[str, Any] | None, columns: Sequence[str]) ->
     values = obj.__dict__
     if stored is None or values == stored:
         return []
-    return [c for c in columns if c != "id" and values.get(c, _MISSING) != stored.get(c, _MISSING)]
+    return [c for c in columns if values.get(c, _MISSING) != stored.get(c, _MISSING)]
 
 
 def _plan(tracked: Iterable[Tracked]) -> _Writes:
@@ -227,9 +231,3 @@ def _insert(
     ids = session.execute(statement, params).scalars().all()
     for (_, obj), new_id in zip(new, ids, strict=True):
         obj.id = new_id
-
-
-# Columns a flush may change (the ids and the links to the parent are set once, at insert).
-ORDER_WRITTEN = tuple(c for c in ORDER_COLUMNS if c not in {"id", "version"})
-LO_WRITTEN = tuple(c for c in LOGISTIC_ORDER_COLUMNS if c not in {"id", "commercial_order_id"})
-LINE_WRITTEN = tuple(c for c in LINE_COLUMNS if c not in {"id", "logistic_order_id"})
