@@ -46,10 +46,16 @@ class OrderRepository:
         # Orders of this unit of work that may be written (locked, or new): flush writes
         # what changed in them, and the unit of work records their history at commit.
         self.tracked: list[Tracked] = []
+        # The same, by the order object and by stored id: a bundle load adds thousands.
+        self._tracked_objects: set[int] = set()
+        self._tracked_ids: dict[int, CommercialOrder] = {}
 
     def flush(self) -> None:
-        """Write the tracked orders' changes (order_rows.flush)."""
+        """Write the tracked orders' changes (order_rows.flush); new orders get their ids."""
         flush(self.session, self.tracked)
+        for t in self.tracked:
+            if t.order.id is not None:
+                self._tracked_ids.setdefault(t.order.id, t.order)
 
     def committed(self) -> None:
         """The transaction committed: what is stored now is the next write's before."""
@@ -76,16 +82,22 @@ class OrderRepository:
 
     def add(self, order: CommercialOrder) -> None:
         """A new order, inserted at the next flush."""
-        if all(t.order is not order for t in self.tracked):
+        if id(order) not in self._tracked_objects:
+            self._tracked_objects.add(id(order))
             self.tracked.append(Tracked(order, {}, {}, 0))
 
     def _tracking(self, order: CommercialOrder) -> CommercialOrder:
         """The order, from now on written at flush. Read twice in one unit of work, the
         order is the one first taken (with the changes made to it since)."""
-        for t in self.tracked:
-            if t.order is order or (order.id is not None and t.order.id == order.id):
-                return t.order
+        assert order.id is not None
+        if id(order) in self._tracked_objects:
+            return order
+        first = self._tracked_ids.get(order.id)
+        if first is not None:
+            return first
         taken = snapshot(order)
+        self._tracked_objects.add(id(order))
+        self._tracked_ids[order.id] = order
         self.tracked.append(Tracked(order, taken, taken, order.version))
         return order
 

@@ -1,0 +1,116 @@
+"""The order aggregate's persistence (adapters/db/order_rows.py), on SQLite and PostgreSQL:
+a write sends what changed and nothing else, keeps its statements in an order the unique
+constraints accept, and refuses to overwrite a version it did not read."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from ordersync.adapters.db.unit_of_work import UnitOfWork
+from ordersync.domain.errors import StaleWrite
+from ordersync.domain.history import Entity, Source
+from ordersync.domain.orders import CommercialOrder, OrderLine
+from tests.api import create_order, get_order, put_lines
+
+
+def _order_of_three_lines(client: TestClient) -> str:
+    reference = create_order(client)
+    lines = [{"id": f"OP-000{i}", "quantity": 1} for i in (1, 2, 3)]
+    assert put_lines(client, reference, lines).status_code == 200
+    return reference
+
+
+def _uow(app: FastAPI) -> UnitOfWork:
+    return UnitOfWork(app.state.session_factory)
+
+
+def _locked(uow: UnitOfWork, reference: str) -> CommercialOrder:
+    order = uow.orders.get(reference, for_update=True)
+    assert order is not None
+    return order
+
+
+def test_a_write_changes_only_the_line_it_changed_and_moves_the_version_once(
+    app: FastAPI, client: TestClient
+) -> None:
+    reference = _order_of_three_lines(client)
+    before = get_order(client, reference)
+    with _uow(app) as uow:
+        order = _locked(uow, reference)
+        order.lines[1].quantity = 7
+        uow.commit(Source.API)
+    after = get_order(client, reference)
+    assert after["version"] == before["version"] + 1
+    old = [ln for lo in before["logisticOrders"] for ln in lo["lines"]]
+    new = [ln for lo in after["logisticOrders"] for ln in lo["lines"]]
+    assert [ln["quantity"] for ln in new] == [1, 7, 1]
+    assert new[0] == old[0] and new[2] == old[2]
+
+
+def test_an_order_read_for_writing_and_left_alone_is_not_written(
+    app: FastAPI, client: TestClient
+) -> None:
+    reference = _order_of_three_lines(client)
+    version = get_order(client, reference)["version"]
+    with _uow(app) as uow:
+        _locked(uow, reference)
+        uow.commit(Source.API)
+    assert get_order(client, reference)["version"] == version
+
+
+def test_a_line_removed_and_added_again_for_the_same_offer_price_in_one_write(
+    app: FastAPI, client: TestClient
+) -> None:
+    # The new line takes the removed one's (logistic order, offer price), which is unique:
+    # the DELETE must reach the database before the INSERT.
+    reference = _order_of_three_lines(client)
+    with _uow(app) as uow:
+        order = _locked(uow, reference)
+        old = order.lines[0]
+        order.remove_line(old)
+        again = OrderLine(
+            variant_id=old.variant_id,
+            variant_external_id=old.variant_external_id,
+            offer_price_id=old.offer_price_id,
+            offer_price_external_id=old.offer_price_external_id,
+            quantity=4,
+            variant_name=old.variant_name,
+        )
+        order.logistic_orders[0].lines.append(again)
+        uow.commit(Source.API)
+        assert again.id is not None and again.id != old.id
+    lines = [ln for lo in get_order(client, reference)["logisticOrders"] for ln in lo["lines"]]
+    assert {(ln["offerPriceExternalId"], ln["quantity"]) for ln in lines} == {
+        ("OP-0001", 4),
+        ("OP-0002", 1),
+        ("OP-0003", 1),
+    }
+
+
+def test_a_write_over_a_version_it_did_not_read_is_stale_and_writes_nothing(
+    app: FastAPI, client: TestClient
+) -> None:
+    reference = _order_of_three_lines(client)
+    before = get_order(client, reference)
+    with pytest.raises(StaleWrite), _uow(app) as uow:
+        order = _locked(uow, reference)
+        # As if another writer had moved the order after this one read it.
+        (tracked,) = uow.orders.tracked
+        tracked.stored[(Entity.ORDER, order.id)]["version"] -= 1
+        order.lines[0].quantity = 9
+        uow.commit(Source.API)
+    assert get_order(client, reference) == before
+
+
+def test_an_order_read_twice_for_writing_in_one_unit_of_work_is_one_object(
+    app: FastAPI, client: TestClient
+) -> None:
+    reference = _order_of_three_lines(client)
+    with _uow(app) as uow:
+        first = _locked(uow, reference)
+        first.lines[0].quantity = 5
+        second = _locked(uow, reference)
+        assert second is first
+        assert second.lines[0].quantity == 5
