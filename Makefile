@@ -61,7 +61,7 @@ unit: install
 bench: install
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/sync.py
-	$(BIN)/python benchmarks/profile.py
+	$(BIN)/python benchmarks/profile_server.py
 	$(BIN)/python benchmarks/rtp.py
 	$(BIN)/python benchmarks/list.py
 	$(BIN)/python benchmarks/bundle_load.py

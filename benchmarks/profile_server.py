@@ -25,9 +25,12 @@ py-spy needs to read the server's memory (ptrace): root, or
 `kernel.yama.ptrace_scope=0`. The database server's own time shows as time waiting
 inside psycopg.
 
+(Not named profile.py: run from this directory, that name would hide the standard
+library's `profile` module, which `cProfile` imports.)
+
 Run:
-    .venv/bin/python benchmarks/profile.py
-    .venv/bin/python benchmarks/profile.py --calls 100 --min-share 1 --database-url postgresql://...
+    .venv/bin/python benchmarks/profile_server.py
+    .venv/bin/python benchmarks/profile_server.py --calls 100 --min-share 1 --database-url postgresql://...
 """
 
 from __future__ import annotations
