@@ -77,6 +77,10 @@ def _unnest_update(
         if isinstance(sql_type, JSON):
             types.append("text")
             json_columns.append(index)
+        elif isinstance(sql_type, String) and sql_type.length is not None:
+            # Unbounded: a cast to VARCHAR(n) would cut a longer value short without a
+            # word, where assigning it to the column refuses it, as any UPDATE does.
+            types.append("varchar")
         else:
             types.append(sql_type.compile(dialect=dialect))
     sets = [
