@@ -17,11 +17,16 @@ from tests.api import create_order, put_lines
 FULL_LENGTH = "R" * 40  # logistic_orders.reference is String(40)
 
 
+def _order_of_one_line(client: TestClient) -> str:
+    reference = create_order(client)
+    assert put_lines(client, reference, [{"id": "OP-0001", "quantity": 1}]).status_code == 200
+    return reference
+
+
 def test_an_id_longer_than_its_column_matches_nothing_even_where_its_start_would(
     app: FastAPI, client: TestClient
 ) -> None:
-    reference = create_order(client)
-    assert put_lines(client, reference, [{"id": "OP-0001", "quantity": 1}]).status_code == 200
+    reference = _order_of_one_line(client)
     engine = app.state.engine
     lo = logistic_orders.c
     with engine.begin() as conn:
@@ -44,8 +49,7 @@ def test_an_id_longer_than_its_column_matches_nothing_even_where_its_start_would
 def test_a_value_longer_than_its_column_is_refused_or_kept_whole_never_cut_short(
     app: FastAPI, client: TestClient
 ) -> None:
-    reference = create_order(client)
-    assert put_lines(client, reference, [{"id": "OP-0001", "quantity": 1}]).status_code == 200
+    _order_of_one_line(client)
     engine = app.state.engine
     ln = order_lines.c
     with engine.connect() as conn:

@@ -100,6 +100,17 @@ class _Writes:
     removed_logistic_orders: list[int]
     removed_lines: list[int]
 
+    def count(self) -> int:
+        """How many rows the children's statements write (the order's own row aside)."""
+        return (
+            len(self.new_logistic_orders)
+            + len(self.new_lines)
+            + len(self.logistic_order_updates)
+            + len(self.line_updates)
+            + len(self.removed_logistic_orders)
+            + len(self.removed_lines)
+        )
+
 
 def _changed(obj: Any, stored: dict[str, Any] | None, columns: Sequence[str]) -> list[str]:
     """The columns whose value differs from the stored one (an unchanged entity costs one
@@ -116,47 +127,51 @@ def _plan(tracked: Iterable[Tracked]) -> _Writes:
         order, stored = t.order, t.stored
         if order.id is None:
             writes.new_orders.append(order)
-            for lo in order.logistic_orders:
-                writes.new_logistic_orders.append((order, lo))
-                writes.new_lines += [(lo, line) for line in lo.lines]
+            _add_new(writes, order, order.logistic_orders)
             continue
-        present: set[tuple[Entity, Any]] = set()
-        touched = False
-        for lo in order.logistic_orders:
-            if lo.id is None:
-                writes.new_logistic_orders.append((order, lo))
-                writes.new_lines += [(lo, line) for line in lo.lines]
-                touched = True
-                continue
-            present.add((Entity.LOGISTIC_ORDER, lo.id))
-            columns = _changed(lo, stored.get((Entity.LOGISTIC_ORDER, lo.id)), LO_WRITTEN)
-            if columns:
-                writes.logistic_order_updates.append((lo, columns))
-                touched = True
-            for line in lo.lines:
-                if line.id is None:
-                    writes.new_lines.append((lo, line))
-                    touched = True
-                    continue
-                present.add((Entity.LINE, line.id))
-                columns = _changed(line, stored.get((Entity.LINE, line.id)), LINE_WRITTEN)
-                if columns:
-                    writes.line_updates.append((line, columns))
-                    touched = True
-        for entity, ident in stored:
-            # Stored entities all have ids (a snapshot names an unsaved one by a text key).
-            if entity is Entity.ORDER or (entity, ident) in present or not isinstance(ident, int):
-                continue
-            touched = True
-            if entity is Entity.LINE:
-                writes.removed_lines.append(ident)
-            else:
-                writes.removed_logistic_orders.append(ident)
+        before = writes.count()
+        _compare_children(writes, order, stored)
         columns = _changed(order, stored.get((Entity.ORDER, order.id)), ORDER_WRITTEN)
-        if columns or touched:
+        if columns or writes.count() != before:
             version = stored[(Entity.ORDER, order.id)]["version"]
             writes.versions.append((order, version, {c: order.__dict__[c] for c in columns}))
     return writes
+
+
+def _add_new(writes: _Writes, order: CommercialOrder, added: Iterable[LogisticOrder]) -> None:
+    for lo in added:
+        writes.new_logistic_orders.append((order, lo))
+        writes.new_lines += [(lo, line) for line in lo.lines]
+
+
+def _compare_children(writes: _Writes, order: CommercialOrder, stored: Snapshot) -> None:
+    """The inserts, updates and deletes of a stored order's logistic orders and lines."""
+    present: set[tuple[Entity, Any]] = set()
+
+    def compare(entity: Entity, obj: Any, columns: Sequence[str], updates: list[Any]) -> None:
+        present.add((entity, obj.id))
+        changed = _changed(obj, stored.get((entity, obj.id)), columns)
+        if changed:
+            updates.append((obj, changed))
+
+    for lo in order.logistic_orders:
+        if lo.id is None:
+            _add_new(writes, order, [lo])
+            continue
+        compare(Entity.LOGISTIC_ORDER, lo, LO_WRITTEN, writes.logistic_order_updates)
+        for line in lo.lines:
+            if line.id is None:
+                writes.new_lines.append((lo, line))
+            else:
+                compare(Entity.LINE, line, LINE_WRITTEN, writes.line_updates)
+    for entity, ident in stored:
+        # Stored entities all have ids (a snapshot names an unsaved one by a text key).
+        if entity is Entity.ORDER or (entity, ident) in present or not isinstance(ident, int):
+            continue
+        if entity is Entity.LINE:
+            writes.removed_lines.append(ident)
+        else:
+            writes.removed_logistic_orders.append(ident)
 
 
 def flush(session: Session, tracked: Sequence[Tracked]) -> None:
