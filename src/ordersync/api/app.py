@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +20,7 @@ from ordersync.api.idempotency import Idempotency
 from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
 from ordersync.api.routers import health, operator, shop
 from ordersync.bootstrap import dispatcher_for, gateways
+from ordersync.jobs.collector import freeze_start_up_objects
 from ordersync.jobs.imports import unfinished_partitions
 from ordersync.services.idempotency import IdempotencyKeys
 from ordersync.settings import Settings, get_settings
@@ -39,8 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Everything alive once the app is built (modules, the OpenAPI schema) lives as
     # long as the process: keep it out of the collector's way, or every full collection walks
     # it again and shows up as a latency spike.
-    gc.collect()
-    gc.freeze()
+    freeze_start_up_objects()
     # On SQLite this process runs the import jobs: hand over again the partitions a stopped
     # process left unfinished (on PostgreSQL the queue keeps them; this does nothing).
     uow_factory = app.state.uow_factory

@@ -35,26 +35,41 @@ class Actor:
     request_id: str | None = None
 
 
-@dataclass(slots=True)
-class Change:
-    """One field of one entity, from what to what. Not frozen: a frozen dataclass pays a
-    call per field to be built, and a write makes one per changed field, an import a million
-    times a file. orjson writes it as the dictionary `as_dict` gives, in C."""
+class Change(dict[str, Any]):
+    """One field of one entity, from what to what: a dictionary with the stored JSON's keys,
+    read through its properties. Every write makes one per changed field (an import a
+    million times a file), and orjson writes a dictionary as it is, in C: a row's eleven
+    changes take it 1.4 µs, where a slotted dataclass took 10.5 (stop 17)."""
 
-    entity: Entity
-    id: int | None
-    field: str | None  # None: the whole entity was added or removed
-    before: Any
-    after: Any
+    __slots__ = ()
+
+    def __init__(
+        self, entity: Entity, id: int | None, field: str | None, before: Any, after: Any
+    ) -> None:
+        super().__init__(entity=entity, id=id, field=field, before=before, after=after)
+
+    @property
+    def entity(self) -> Entity:
+        return self["entity"]  # type: ignore[no-any-return]
+
+    @property
+    def id(self) -> int | None:
+        return self["id"]  # type: ignore[no-any-return]
+
+    @property
+    def field(self) -> str | None:
+        return self["field"]  # type: ignore[no-any-return]
+
+    @property
+    def before(self) -> Any:
+        return self["before"]
+
+    @property
+    def after(self) -> Any:
+        return self["after"]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "entity": self.entity.value,
-            "id": self.id,
-            "field": self.field,
-            "before": self.before,
-            "after": self.after,
-        }
+        return {**self, "entity": self.entity.value}
 
 
 @dataclass(frozen=True)

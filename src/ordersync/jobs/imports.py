@@ -4,6 +4,9 @@ thread of `ordersync serve` on SQLite)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 
 import structlog
 
@@ -19,8 +22,9 @@ from ordersync.domain.imports import (
     RowOutcome,
     RowResult,
 )
+from ordersync.jobs.collector import collector_paused
 from ordersync.rules.import_rows import RowParser
-from ordersync.services.import_chunks import apply_chunk
+from ordersync.services.import_chunks import AppliedChunk, apply_chunk, write_chunk
 from ordersync.services.order_context import utcnow
 
 log = structlog.get_logger(__name__)
@@ -47,6 +51,19 @@ def run_partition(
     _run_partition(uow_factory, job_id, partition, chunk_rows)
 
 
+@dataclass(frozen=True)
+class _Partition:
+    """One run of one partition of a job, and what its chunks need."""
+
+    uow_factory: UowFactory
+    job: ImportJob
+    partition: int
+    chunk_rows: int
+    parser: RowParser
+    custom_fields: Sequence[CustomField]
+    actor: Actor
+
+
 def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_rows: int) -> None:
     with uow_factory() as uow:
         job = uow.imports.job(job_id)
@@ -56,26 +73,20 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
         uow.commit()
         custom_fields = uow.catalog.custom_fields()
         actor = uow.imports.job_actor(job_id)
-    parser = RowParser(job.columns, {d.external_id: d for d in custom_fields})
-    while True:
-        with uow_factory() as uow:
-            # Each chunk starts after the partition's checkpoint, which it holds locked until
-            # it commits (a run started again, after a crash or by a retry, starts there).
-            after = uow.imports.lock_checkpoint(job_id, partition)
-            staged = uow.imports.next_rows(job_id, partition, chunk_rows, after)
-            if not staged:
-                break
-            try:
-                outcomes = apply_chunk(uow, job, parser, custom_fields, staged, actor)
-                uow.imports.record_outcomes(job_id, partition, outcomes)
-                uow.imports.add_counts(job_id, outcomes)
-                uow.commit()
-                continue
-            except DuplicateValue:
-                # Another partition took an external id this chunk sets: redo the chunk a
-                # row at a time, so only the row that lost the race fails.
-                log.info("import_chunk_conflict", job_id=job_id, partition=partition)
-        _one_row_at_a_time(uow_factory, job, partition, parser, custom_fields, staged, actor)
+        overlapping = uow.imports.overlapping_chunks
+    run = _Partition(
+        uow_factory,
+        job,
+        partition,
+        chunk_rows,
+        RowParser(job.columns, {d.external_id: d for d in custom_fields}),
+        custom_fields,
+        actor,
+    )
+    if overlapping:
+        _chunks_overlapped(run)
+    else:
+        _chunks_in_turn(run)
     with uow_factory() as uow:
         finished = uow.imports.finish_if_done(job_id, utcnow())
         uow.commit()
@@ -89,23 +100,149 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
         )
 
 
-def _one_row_at_a_time(
-    uow_factory: UowFactory,
-    job: ImportJob,
-    partition: int,
-    parser: RowParser,
-    custom_fields: Sequence[CustomField],
-    staged: Sequence[CsvRecord],
-    actor: Actor,
+def _chunks_in_turn(run: _Partition) -> None:
+    """One chunk after the other, each read, applied, written and committed before the next
+    is read (SQLite, whose reads do not wait for a writer)."""
+    while True:
+        try:
+            with collector_paused(), run.uow_factory() as uow:
+                # Each chunk starts after the partition's checkpoint, which it holds locked
+                # until it commits (a run started again, after a crash or by a retry,
+                # starts there).
+                after = uow.imports.lock_checkpoint(run.job.id, run.partition)
+                staged = uow.imports.next_rows(run.job.id, run.partition, run.chunk_rows, after)
+                if not staged:
+                    return
+                chunk = _apply(run, uow, staged)
+                _write(run, uow, chunk)
+        except _Conflict as conflict:
+            _one_row_at_a_time(run, conflict.staged)
+
+
+class _Conflict(Exception):
+    """Another partition took an external id the chunk sets: the chunk is done again a row
+    at a time, so that only the row that lost the race fails."""
+
+    def __init__(self, staged: Sequence[CsvRecord]) -> None:
+        self.staged = staged
+
+
+class _Overtaken(Exception):
+    """Another run of the partition (a retried task while the first still ran) committed
+    past where the chunk starts: the chunk is dropped, the run goes on after that run."""
+
+
+class _Dropped(Exception):
+    """A chunk read and applied, whose transaction is rolled back unwritten."""
+
+
+def _apply(run: _Partition, uow: UnitOfWork, staged: Sequence[CsvRecord]) -> AppliedChunk:
+    return apply_chunk(uow, run.job, run.parser, run.custom_fields, staged, run.actor)
+
+
+def _write(run: _Partition, uow: UnitOfWork, chunk: AppliedChunk) -> None:
+    """The chunk's changes, its rows' results (the checkpoint moves past them) and counts,
+    committed together."""
+    try:
+        write_chunk(uow, run.job, chunk)
+        uow.imports.record_outcomes(run.job.id, run.partition, chunk.outcomes)
+        uow.imports.add_counts(run.job.id, chunk.outcomes)
+        uow.commit()
+    except DuplicateValue:
+        log.info("import_chunk_conflict", job_id=run.job.id, partition=run.partition)
+        raise _Conflict(chunk.staged) from None
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    """A chunk being written on the writer thread."""
+
+    written: Future[None]
+    staged: Sequence[CsvRecord]
+
+
+def _chunks_overlapped(run: _Partition) -> None:
+    """While one chunk is written and committed on a thread of its own, the next one is read
+    and applied (PostgreSQL): the database works on one while Python works on the other.
+
+    Each chunk still commits alone with its rows' results, in the transaction that locked
+    its orders, so a crash loses or repeats nothing. A chunk that shares an order with the
+    one being written waits for it at the order's lock, then reads what it wrote. The
+    partition's checkpoint is taken when a chunk is written and must be where the chunk
+    starts: another run of the partition that got further (a retried task while the first
+    still ran) has the chunk dropped, and this run goes on after that one. A chunk is
+    written only once the previous one committed; when that one failed, the chunk read
+    meanwhile is dropped."""
+    after: int | None = None  # where the next chunk starts (None: at the checkpoint)
+    in_flight: _InFlight | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="import-writes") as writer:
+        while True:
+            transaction = ExitStack()
+            uow = transaction.enter_context(run.uow_factory())
+            try:
+                with collector_paused():
+                    if after is None:
+                        after = uow.imports.checkpoint(run.job.id, run.partition)
+                    staged = uow.imports.next_rows(
+                        run.job.id, run.partition, run.chunk_rows, after
+                    )
+                    chunk = _apply(run, uow, staged) if staged else None
+            except BaseException:
+                _drop(transaction)
+                raise  # the writer's exit waits for a chunk in flight
+            if in_flight is not None:
+                try:
+                    in_flight.written.result()
+                except _Conflict as conflict:
+                    _drop(transaction)
+                    _one_row_at_a_time(run, conflict.staged)
+                    after, in_flight = conflict.staged[-1].line_number, None
+                    continue
+                except _Overtaken:
+                    _drop(transaction)
+                    after, in_flight = None, None
+                    continue
+                except BaseException:
+                    _drop(transaction)
+                    raise
+            if chunk is None:
+                _drop(transaction)
+                return
+            in_flight = _InFlight(
+                writer.submit(_write_in_flight, run, transaction, uow, chunk, after), staged
+            )
+            after = staged[-1].line_number
+
+
+def _write_in_flight(
+    run: _Partition, transaction: ExitStack, uow: UnitOfWork, chunk: AppliedChunk, starts: int
 ) -> None:
+    """On the writer thread: the chunk written and committed, or its transaction rolled
+    back (its locks released) before the exception is handed over."""
+    with transaction, collector_paused():
+        if uow.imports.lock_checkpoint(run.job.id, run.partition) != starts:
+            log.info("import_chunk_overtaken", job_id=run.job.id, partition=run.partition)
+            raise _Overtaken
+        _write(run, uow, chunk)
+
+
+def _drop(transaction: ExitStack) -> None:
+    """Close a chunk's unit of work, its transaction rolled back unwritten."""
+    dropped = _Dropped()
+    transaction.__exit__(_Dropped, dropped, None)
+
+
+def _one_row_at_a_time(run: _Partition, staged: Sequence[CsvRecord]) -> None:
+    job, partition = run.job, run.partition
     for record in staged:
         try:
-            with uow_factory() as uow:
+            with run.uow_factory() as uow:
                 if uow.imports.lock_checkpoint(job.id, partition) >= record.line_number:
                     continue  # another run of the partition applied it meanwhile
-                outcomes = apply_chunk(uow, job, parser, custom_fields, [record], actor)
-                uow.imports.record_outcomes(job.id, partition, outcomes)
-                uow.imports.add_counts(job.id, outcomes)
+                chunk = _apply(run, uow, [record])
+                write_chunk(uow, job, chunk)
+                uow.imports.record_outcomes(job.id, partition, chunk.outcomes)
+                uow.imports.add_counts(job.id, chunk.outcomes)
                 uow.commit()
         except DuplicateValue:
             refused = RowOutcome(
@@ -114,7 +251,7 @@ def _one_row_at_a_time(
                 RowCode.EXTERNAL_ID_TAKEN.value,
                 "An external id this row sets was taken by another row of the file.",
             )
-            with uow_factory() as uow:
+            with run.uow_factory() as uow:
                 if uow.imports.lock_checkpoint(job.id, partition) >= record.line_number:
                     continue
                 uow.imports.record_outcomes(job.id, partition, [refused])

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from ordersync.adapters.db.engine import normalise_url
+from ordersync.jobs.collector import freeze_start_up_objects
 from ordersync.settings import Settings
 
 if TYPE_CHECKING:
@@ -199,6 +200,7 @@ def run_worker(settings: Settings, concurrency: int | None = None) -> None:
 
     Raises RuntimeError when a worker stops on its own (e.g. the database went away), so
     that the process manager restarts it."""
+    freeze_start_up_objects()
     asyncio.run(_run_workers(settings, concurrency or settings.queue_worker_concurrency))
 
 

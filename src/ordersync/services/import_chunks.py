@@ -1,5 +1,6 @@
 """Applying a chunk of staged CSV rows: parse, lock and load the orders they name, check and
-apply each row in file order, write the changes and the rows' results in one transaction."""
+apply each row in file order (`apply_chunk`), then write the changes (`write_chunk`); the
+caller writes the rows' results and commits, all in the transaction that took the locks."""
 
 from __future__ import annotations
 
@@ -42,6 +43,18 @@ class _Parsed:
     row: ImportRow
 
 
+@dataclass(frozen=True)
+class AppliedChunk:
+    """A chunk checked and applied in memory: its rows, their outcomes in file order, the orders
+    it loaded (and locked) as the rows left them, and the history of the rows that changed
+    something. Nothing is written yet."""
+
+    staged: Sequence[CsvRecord]
+    outcomes: list[RowOutcome]
+    orders: list[OrderState]
+    history: list[HistoryEntry]
+
+
 def apply_chunk(
     uow: UnitOfWork,
     job: ImportJob,
@@ -49,9 +62,9 @@ def apply_chunk(
     custom_fields: Sequence[CustomField],
     staged: Sequence[CsvRecord],
     actor: Actor,
-) -> list[RowOutcome]:
-    """The chunk's outcomes, its changes written (or, in a dry run, kept aside for the
-    file's later rows). The caller commits: changes and results land together."""
+) -> AppliedChunk:
+    """The chunk's rows checked and applied to its orders, locked and loaded in `uow`'s
+    transaction, which `write_chunk` then writes to."""
     outcomes: dict[int, RowOutcome] = {}
     parsed: list[_Parsed] = []
     for record in staged:
@@ -111,12 +124,20 @@ def apply_chunk(
                 )
         if lo.external_id:
             by_external_id[lo.external_id] = (order, lo)
+    return AppliedChunk(
+        staged, [outcomes[record.line_number] for record in staged], orders, history
+    )
+
+
+def write_chunk(uow: UnitOfWork, job: ImportJob, chunk: AppliedChunk) -> None:
+    """The chunk's changes and history (in a dry run, its orders kept aside for the file's
+    later rows). The caller records the outcomes and commits: changes and results land
+    together."""
     if job.dry_run:
-        uow.imports.save_dry_run_orders(job.id, orders)
+        uow.imports.save_dry_run_orders(job.id, chunk.orders)
     else:
-        uow.imports.write_orders(orders)
-        uow.imports.add_history(history)
-    return [outcomes[record.line_number] for record in staged]
+        uow.imports.write_orders(chunk.orders)
+        uow.imports.add_history(chunk.history)
 
 
 _RowState = tuple[tuple[Any, ...], tuple[Any, ...], LineState | None, tuple[Any, ...] | None]

@@ -37,7 +37,9 @@ class HistoryRepository:
                     "request_id": e.actor.request_id,
                     "version_before": e.version_before,
                     "version_after": e.version_after,
-                    "changes": list(e.changes),  # orjson writes each as its as_dict
+                    "changes": list(
+                        e.changes
+                    ),  # each Change is a dictionary: orjson writes it in C
                 }
                 for e in entries
             ],

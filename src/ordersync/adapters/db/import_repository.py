@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.csv.reader import CsvRecord
@@ -43,6 +44,7 @@ from ordersync.adapters.db.tables import (
     users,
     variants,
 )
+from ordersync.domain.errors import DuplicateValue
 from ordersync.domain.history import Actor, HistoryEntry
 from ordersync.domain.imports import ImportJob, ImportType, JobStatus, RowOutcome, RowResult
 from ordersync.domain.listing import LogisticOrderFilter, utc_bound
@@ -107,6 +109,15 @@ class ImportRepository:
     @property
     def _postgresql(self) -> bool:
         return self._dialect.name == "postgresql"
+
+    @property
+    def overlapping_chunks(self) -> bool:
+        """Whether a chunk may be read and applied while the previous one is still being
+        written in another transaction. PostgreSQL: yes, the row locks make a chunk that
+        shares an order with the previous one wait for its commit, then read what it wrote.
+        SQLite: no, a read does not wait for the writer and would see the orders as they
+        were."""
+        return self._postgresql
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -310,6 +321,15 @@ class ImportRepository:
 
     def set_total(self, job_id: str, total: int) -> None:
         self.session.execute(update(import_jobs).where(jobs.id == job_id).values(total=total))
+
+    def checkpoint(self, job_id: str, partition: int) -> int:
+        """The partition's last line applied, as committed now (not locked)."""
+        done = self.session.scalar(
+            select(checkpoints.done_through).where(
+                checkpoints.job_id == job_id, checkpoints.partition == partition
+            )
+        )
+        return int(done or 0)
 
     def lock_checkpoint(self, job_id: str, partition: int) -> int:
         """The partition's last line applied, locked until this transaction ends: a second
@@ -570,7 +590,15 @@ class ImportRepository:
 
     def write_orders(self, orders: Iterable[OrderState]) -> None:
         """The chunk's changes, one statement per kind: lines deleted, added and updated,
-        logistic orders and commercial orders updated (each version bumped once)."""
+        logistic orders and commercial orders updated (each version bumped once). Raises
+        DuplicateValue when an external id it sets was taken meanwhile (the unique index
+        refuses the statement; the transaction is then to be rolled back)."""
+        try:
+            self._write_orders(orders)
+        except IntegrityError as exc:
+            raise DuplicateValue(str(exc.orig)) from exc
+
+    def _write_orders(self, orders: Iterable[OrderState]) -> None:
         changed = [o for o in orders if o.changed]
         los = [lo for o in changed for lo in o.logistic_orders if lo.changed]
         deleted = [line_id for lo in los for line_id in lo.deleted_line_ids]
@@ -662,7 +690,7 @@ class ImportRepository:
                         e.actor.request_id,
                         e.version_before,
                         e.version_after,
-                        _json(e.changes),  # orjson writes each Change as its as_dict
+                        _json(e.changes),  # each Change is a dictionary: orjson writes it in C
                     )
                 )
 
