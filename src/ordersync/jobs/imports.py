@@ -22,7 +22,7 @@ from ordersync.domain.imports import (
     RowOutcome,
     RowResult,
 )
-from ordersync.jobs.collector import collector_paused
+from ordersync.jobs.collector import collector_paused, sweep
 from ordersync.rules.import_rows import RowParser
 from ordersync.services.import_chunks import AppliedChunk, apply_chunk, write_chunk
 from ordersync.services.order_context import utcnow
@@ -83,10 +83,11 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
         custom_fields,
         actor,
     )
-    if overlapping:
-        _chunks_overlapped(run)
-    else:
-        _chunks_in_turn(run)
+    with collector_paused():
+        if overlapping:
+            _chunks_overlapped(run)
+        else:
+            _chunks_in_turn(run)
     with uow_factory() as uow:
         finished = uow.imports.finish_if_done(job_id, utcnow())
         uow.commit()
@@ -105,7 +106,7 @@ def _chunks_in_turn(run: _Partition) -> None:
     is read (SQLite, whose reads do not wait for a writer)."""
     while True:
         try:
-            with collector_paused(), run.uow_factory() as uow:
+            with run.uow_factory() as uow:
                 # Each chunk starts after the partition's checkpoint, which it holds locked
                 # until it commits (a run started again, after a crash or by a retry,
                 # starts there).
@@ -151,6 +152,7 @@ def _write(run: _Partition, uow: UnitOfWork, chunk: AppliedChunk) -> None:
     except DuplicateValue:
         log.info("import_chunk_conflict", job_id=run.job.id, partition=run.partition)
         raise _Conflict(chunk.staged) from None
+    sweep()
 
 
 @dataclass(frozen=True)
@@ -180,13 +182,10 @@ def _chunks_overlapped(run: _Partition) -> None:
             transaction = ExitStack()
             uow = transaction.enter_context(run.uow_factory())
             try:
-                with collector_paused():
-                    if after is None:
-                        after = uow.imports.checkpoint(run.job.id, run.partition)
-                    staged = uow.imports.next_rows(
-                        run.job.id, run.partition, run.chunk_rows, after
-                    )
-                    chunk = _apply(run, uow, staged) if staged else None
+                if after is None:
+                    after = uow.imports.checkpoint(run.job.id, run.partition)
+                staged = uow.imports.next_rows(run.job.id, run.partition, run.chunk_rows, after)
+                chunk = _apply(run, uow, staged) if staged else None
             except BaseException:
                 _drop(transaction)
                 raise  # the writer's exit waits for a chunk in flight
@@ -219,7 +218,7 @@ def _write_in_flight(
 ) -> None:
     """On the writer thread: the chunk written and committed, or its transaction rolled
     back (its locks released) before the exception is handed over."""
-    with transaction, collector_paused():
+    with transaction:
         if uow.imports.lock_checkpoint(run.job.id, run.partition) != starts:
             log.info("import_chunk_overtaken", job_id=run.job.id, partition=run.partition)
             raise _Overtaken
