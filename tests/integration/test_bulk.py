@@ -4,6 +4,8 @@ cut short."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -64,3 +66,28 @@ def test_a_value_longer_than_its_column_is_refused_or_kept_whole_never_cut_short
     with engine.connect() as conn:
         stored = conn.scalar(select(ln.variant_name).where(ln.id == line_id))
     assert stored in (before, too_long)  # SQLite does not enforce lengths
+
+
+def test_values_of_every_kind_are_written_as_given(app: FastAPI, client: TestClient) -> None:
+    """On PostgreSQL each column goes as one array in its text form: quotes, backslashes,
+    braces, commas, a "NULL" that is text, None, numbers and JSON all arrive as they were."""
+    _order_of_one_line(client)
+    engine = app.state.engine
+    ln = order_lines.c
+    with engine.connect() as conn:
+        line_id = conn.scalar(select(ln.id))
+    awkward = 'a "quoted", {braced} \\ back\\slash\nNULL é 😀'
+    values = {
+        "variant_name": "NULL",
+        "variant_description": awkward,
+        "classification_external_id": None,
+        "quantity": 7,
+        "tax_amount": Decimal("1.2345"),
+        "custom_fields": {"note": awkward, "n": 1, "none": None},
+    }
+    with Session(engine) as session:
+        update_by_id(session, order_lines, list(values), [(line_id, *values.values())])
+        session.commit()
+    with engine.connect() as conn:
+        stored = conn.execute(select(*(ln[name] for name in values)).where(ln.id == line_id)).one()
+    assert dict(zip(values, stored, strict=True)) == values
