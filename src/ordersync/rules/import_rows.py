@@ -77,10 +77,12 @@ class CellRecord(Protocol):
     def extra_fields(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ImportRow:
     """What a row asks for. None (and absent from `given`) means the cell was empty: leave
-    the field as it is. `given` holds the seed columns whose cell was filled."""
+    the field as it is. `given` holds the seed columns whose cell was filled. Not frozen,
+    though nothing changes it: a frozen dataclass sets each field through
+    `object.__setattr__`, and its 23 took 4.5 µs of every row of a million-row file."""
 
     line_number: int
     given: frozenset[Column]

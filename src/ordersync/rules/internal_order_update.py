@@ -155,6 +155,8 @@ class _LinePlan:
     kind: str  # "create", "update", "delete", "none"
     line: LineState | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    # The line's total net, tax and total gross after the row (create and update only).
+    amounts: tuple[Decimal, Decimal, Decimal] | None = None
 
 
 def apply_row(
@@ -268,11 +270,14 @@ def _plan_line(
     if line is None:
         if not may_create_or_delete:
             raise _not_editable("Lines", lo)
-        return _LinePlan("create", None, _new_line_values(row, order, lo, lookups))
+        values = _new_line_values(row, order, lo, lookups)
+        return _LinePlan("create", None, values, _amounts(None, values, order.currency))
     values = _changed_line_values(row, line, lookups)
     if values and not may_change_values:
         raise _not_editable("Quantities, prices, tax and names", lo)
-    return _LinePlan("update" if values else "none", line, values)
+    if not values:
+        return _LinePlan("none", line)
+    return _LinePlan("update", line, values, _amounts(line, values, order.currency))
 
 
 def _line_external_id(row: ImportRow, line: LineState | None, lookups: Lookups) -> str | None:
@@ -506,11 +511,9 @@ def _plan_address(
 
 def _check_totals(order: OrderState, lo: LogisticOrderState, plan: _LinePlan) -> None:
     old_gross = plan.line.total_gross if plan.line is not None else ZERO
-    new_gross = ZERO
-    if plan.kind in ("create", "update"):
-        new_gross = _amounts(plan, order.currency)[2]
-    elif plan.kind == "none":
+    if plan.kind == "none":
         return
+    new_gross = plan.amounts[2] if plan.amounts is not None else ZERO
     total = order.total_gross - old_gross + new_gross
     if total > MAX_AMOUNT:
         raise _refuse(
@@ -520,8 +523,9 @@ def _check_totals(order: OrderState, lo: LogisticOrderState, plan: _LinePlan) ->
         )
 
 
-def _amounts(plan: _LinePlan, currency: str) -> tuple[Decimal, Decimal, Decimal]:
-    line, values = plan.line, plan.values
+def _amounts(
+    line: LineState | None, values: Mapping[str, Any], currency: str
+) -> tuple[Decimal, Decimal, Decimal]:
     quantity = values.get("quantity", line.quantity if line else 0)
     net = values.get("net_unit_price", line.net_unit_price if line else ZERO)
     given_tax = values.get("tax_amount")
@@ -550,7 +554,8 @@ def _apply_line(
         if plan.line.external_id is not None:
             lookups.line_external_ids.pop(plan.line.external_id, None)
         return True
-    total_net, tax, total_gross = _amounts(plan, order.currency)
+    assert plan.amounts is not None
+    total_net, tax, total_gross = plan.amounts
     values = plan.values
     if plan.kind == "create":
         offer: OfferPrice = values["offer"]

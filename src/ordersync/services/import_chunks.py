@@ -173,14 +173,20 @@ def _row_changes(
     if line_before is not None and values_before is not None:
         if line_after is None:
             summary = _line_summary(line_before, values_before)
-            changes.append(Change(Entity.LINE, line_before.id, None, summary, None))
+            changes.append(
+                Change(
+                    entity=Entity.LINE, id=line_before.id, field=None, before=summary, after=None
+                )
+            )
         elif values_after is not None:
             _changed_fields(
                 changes, Entity.LINE, line_before.id, _LINE, values_before, values_after
             )
     elif line_after is not None and values_after is not None:
         summary = _line_summary(line_after, values_after)
-        changes.append(Change(Entity.LINE, line_after.id, None, None, summary))
+        changes.append(
+            Change(entity=Entity.LINE, id=line_after.id, field=None, before=None, after=summary)
+        )
     return changes
 
 
@@ -196,7 +202,11 @@ def _changed_fields(
         return  # the common case for the order's header: one comparison
     for name, previous, value in zip(followed.names, old, new, strict=True):
         if previous != value:
-            changes.append(Change(entity, ident, name, plain(previous), plain(value)))
+            changes.append(
+                Change(
+                    entity=entity, id=ident, field=name, before=plain(previous), after=plain(value)
+                )
+            )
 
 
 def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:

@@ -72,7 +72,13 @@ def _entry(r: Row[Any]) -> HistoryEntry:
         version_before=m["version_before"],
         version_after=m["version_after"],
         changes=tuple(
-            Change(Entity(c["entity"]), c["id"], c["field"], c["before"], c["after"])
+            Change(
+                entity=Entity(c["entity"]),
+                id=c["id"],
+                field=c["field"],
+                before=c["before"],
+                after=c["after"],
+            )
             for c in m["changes"]
         ),
         job_id=m["job_id"],

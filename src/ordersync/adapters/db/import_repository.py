@@ -511,14 +511,15 @@ class ImportRepository:
             state = _logistic_order_state(r)
             los[state.id] = state
             orders[r.commercial_order_id].logistic_orders.append(state)
-        for r in self.session.execute(
-            select(order_lines)
+        loaded = self._loaded_lines
+        for lo_id, line_id, *values in self.session.execute(
+            select(ln_.logistic_order_id, ln_.id, *(ln_[name] for name in _LINE_COLUMNS))
             .where(one_of(self._dialect, ln_.logistic_order_id, list(los)))
             .order_by(ln_.id)
         ):
-            line = _line_state(r)
-            los[r.logistic_order_id].lines.append(line)
-            self._loaded_lines[r.id] = _LINE_VALUES(line)
+            # The columns in LineState's order (id, then _LINE_COLUMNS): built by position.
+            los[lo_id].lines.append(LineState(line_id, *values))
+            loaded[line_id] = tuple(values)
         return list(orders.values())
 
     def default_addresses(self, account_ids: Collection[int]) -> dict[int, dict[str, Any] | None]:
@@ -833,14 +834,6 @@ def _logistic_order_state(r: Row[Any]) -> LogisticOrderState:
         total_tax=m["total_tax"],
         total_gross=m["total_gross"],
         updated_at=m["updated_at"],
-    )
-
-
-def _line_state(r: Row[Any]) -> LineState:
-    m = r._mapping
-    return LineState(
-        **{k: m[k] for k in _LINE_COLUMNS},
-        id=m["id"],
     )
 
 
