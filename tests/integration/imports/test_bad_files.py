@@ -182,6 +182,35 @@ def test_quoted_delimiters_quotes_and_newlines_are_values(client: TestClient) ->
     assert lines["OP-0001"]["quantity"] == 4
 
 
+def test_tabs_and_backslashes_are_values_in_every_cell_and_in_the_history(
+    client: TestClient,
+) -> None:
+    """Staged rows and history entries go to PostgreSQL in COPY's text format, where a tab
+    ends a field and a backslash starts an escape: both must arrive as written, in the
+    cells, in the keys that place a row (the order reference) and in the history's JSON."""
+    lo, ids = draft_order(client)
+    description = "tab\there, back\\slash \\N and \\t"
+    odd_reference = "NO\tSUCH\\ORDER"
+    rows = [
+        line_row(lo, ids["OP-TIER"], VARIANT_DESCRIPTION=description),
+        line_row(odd_reference, ids["OP-0001"], QUANTITY="4"),
+    ]
+    run = run_import(client, rows)
+    # A tab in an identifier is a control character (F-E-012), but the row is still
+    # staged, placed and reported as written.
+    assert run.outcomes == [("SUCCESS", ""), ("ERROR", "F-E-012")]
+    assert run.report[0][C.VARIANT_DESCRIPTION] == description
+    assert run.report[1][C.ORDER_REFERENCE] == odd_reference
+    assert lines_of(client, lo)["OP-TIER"]["variantDescription"] == description
+    history = client.get(
+        f"/v1/operator/commercial-orders/{owner(lo)}/history",
+        params={"source": "IMPORT"},
+        headers=ops(),
+    ).json()["content"]
+    (change,) = [c for c in history[0]["changes"] if c["field"] == "variant_description"]
+    assert change["after"] == description
+
+
 def test_a_row_written_with_the_other_delimiter_is_refused_with_a_hint(
     client: TestClient,
 ) -> None:

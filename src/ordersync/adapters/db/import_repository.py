@@ -27,8 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.csv.reader import CsvRecord
-from ordersync.adapters.db.bulk import one_of, update_by_id
-from ordersync.adapters.db.engine import json_dumps
+from ordersync.adapters.db.bulk import (
+    COPY_NULL,
+    copy_field,
+    copy_json,
+    copy_text_rows,
+    one_of,
+    update_by_id,
+)
 from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.tables import (
     accounts,
@@ -251,25 +257,17 @@ class ImportRepository:
         if not staged:
             return
         if self._postgresql:
-            connection = self.session.connection().connection.driver_connection
-            assert connection is not None
-            columns = "job_id, line_number, partition, order_key, line_key, cells, extra_fields"
-            with (
-                connection.cursor() as cursor,
-                cursor.copy(f"COPY import_rows ({columns}) FROM STDIN") as copy,
-            ):
-                for r in staged:
-                    copy.write_row(
-                        (
-                            job_id,
-                            r.line_number,
-                            r.partition,
-                            r.order_key,
-                            r.line_key,
-                            _json(list(r.cells)),
-                            r.extra_fields,
-                        )
-                    )
+            job = copy_field(job_id)
+            copy_text_rows(
+                self.session,
+                import_rows.name,
+                _STAGED_COLUMNS,
+                "".join(
+                    f"{job}\t{r.line_number}\t{r.partition}\t{copy_field(r.order_key)}\t"
+                    f"{copy_field(r.line_key)}\t{copy_json(list(r.cells))}\t{r.extra_fields}\n"
+                    for r in staged
+                ),
+            )
             return
         self.session.execute(
             insert(import_rows),
@@ -670,30 +668,32 @@ class ImportRepository:
         if not self._postgresql:
             HistoryRepository(self.session).add(entries)
             return
-        connection = self.session.connection().connection.driver_connection
-        assert connection is not None
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(
-                f"COPY {order_history.name} ({', '.join(_HISTORY_COLUMNS)}) FROM STDIN"
-            ) as copy,
-        ):
-            for e in entries:
-                copy.write_row(
-                    (
-                        e.order_id,
-                        e.at,
-                        e.actor.user_external_id,
-                        e.actor.client_type,
-                        e.source.value,
-                        e.job_id,
-                        e.line_number,
-                        e.actor.request_id,
-                        e.version_before,
-                        e.version_after,
-                        _json(e.changes),  # each Change is a dictionary: orjson writes it in C
+        # What the entries of one chunk share (time, actor, source, job) is formatted once.
+        shared: dict[tuple[Any, ...], str] = {}
+        lines = []
+        for e in entries:
+            key = (e.at, e.actor, e.source, e.job_id)
+            common = shared.get(key)
+            if common is None:
+                common = shared[key] = "\t".join(
+                    map(
+                        copy_field,
+                        (
+                            e.at.isoformat(),
+                            e.actor.user_external_id,
+                            e.actor.client_type,
+                            e.source.value,
+                            e.job_id,
+                            e.actor.request_id,
+                        ),
                     )
                 )
+            line_number = COPY_NULL if e.line_number is None else e.line_number
+            lines.append(
+                f"{common}\t{e.order_id}\t{line_number}\t{e.version_before}\t"
+                f"{e.version_after}\t{copy_json(e.changes)}\n"
+            )
+        copy_text_rows(self.session, order_history.name, _HISTORY_COLUMNS, "".join(lines))
 
     # --- dry runs ---------------------------------------------------------------------------
 
@@ -766,25 +766,30 @@ _ORDER_COLUMNS = (
 )
 
 
-_HISTORY_COLUMNS = (
-    "order_id",
+_HISTORY_COLUMNS = (  # as add_history writes them: what a chunk's entries share first
     "at",
     "actor_user_external_id",
     "actor_client_type",
     "source",
     "job_id",
-    "line_number",
     "request_id",
+    "order_id",
+    "line_number",
     "version_before",
     "version_after",
     "changes",
 )
+_STAGED_COLUMNS = (
+    "job_id",
+    "line_number",
+    "partition",
+    "order_key",
+    "line_key",
+    "cells",
+    "extra_fields",
+)
 _LINE_VALUES = attrgetter(*_LINE_COLUMNS)
 _ORDER_VALUES = attrgetter(*_ORDER_COLUMNS)
-
-
-def _json(value: Any) -> str:
-    return json_dumps(value)
 
 
 def _storable(message: str | None) -> str | None:
