@@ -356,7 +356,8 @@ class ImportRepository:
             .limit(limit)
         )
         return [
-            CsvRecord(n, tuple(cells), extra) for n, cells, extra in self.session.execute(query)
+            CsvRecord(n, tuple(cells), extra)
+            for n, cells, extra in self.session.execute(query).all()  # one fetch, in C
         ]
 
     def record_outcomes(self, job_id: str, partition: int, outcomes: Sequence[RowOutcome]) -> None:
@@ -505,7 +506,7 @@ class ImportRepository:
             select(logistic_orders)
             .where(one_of(self._dialect, lo_.commercial_order_id, list(orders)))
             .order_by(lo_.id)
-        ):
+        ).all():
             state = _logistic_order_state(r)
             los[state.id] = state
             orders[r.commercial_order_id].logistic_orders.append(state)
@@ -514,7 +515,7 @@ class ImportRepository:
             select(ln_.logistic_order_id, ln_.id, *(ln_[name] for name in _LINE_COLUMNS))
             .where(one_of(self._dialect, ln_.logistic_order_id, list(los)))
             .order_by(ln_.id)
-        ):
+        ).all():  # fetched at once: the driver's fetchall, where iterating fetches row by row
             # The columns in LineState's order (id, then _LINE_COLUMNS): built by position.
             los[lo_id].lines.append(LineState(line_id, *values))
             loaded[line_id] = tuple(values)
