@@ -64,9 +64,22 @@ class LogisticOrderState:
     lines: list[LineState] = field(default_factory=list)
     deleted_line_ids: list[int] = field(default_factory=list)
     changed: bool = False
+    # The stored lines by id, built on the first look-up (a scan per row made a file that
+    # changes every line of a 1,000-line order quadratic); remove_line keeps it.
+    _lines_by_id: dict[int, LineState] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def line(self, line_id: int) -> LineState | None:
-        return next((ln for ln in self.lines if ln.id == line_id), None)
+        index = self._lines_by_id
+        if index is None:
+            index = self._lines_by_id = {ln.id: ln for ln in self.lines if ln.id is not None}
+        return index.get(line_id)
+
+    def remove_line(self, line: LineState) -> None:
+        self.lines.remove(line)
+        if line.id is not None and self._lines_by_id is not None:
+            self._lines_by_id.pop(line.id, None)
 
     def line_with_external_id(self, external_id: str) -> LineState | None:
         return next((ln for ln in self.lines if ln.external_id == external_id), None)
@@ -548,7 +561,7 @@ def _apply_line(
         assert plan.line is not None
         gone = plan.line
         order.add_line_amounts(lo, -gone.total_net, -gone.tax_amount, -gone.quantity, -1)
-        lo.lines.remove(plan.line)
+        lo.remove_line(plan.line)
         if plan.line.id is not None:
             lo.deleted_line_ids.append(plan.line.id)
         if plan.line.external_id is not None:

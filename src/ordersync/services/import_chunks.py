@@ -4,7 +4,7 @@ caller writes the rows' results and commits, all in the transaction that took th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any
@@ -200,13 +200,21 @@ def _changed_fields(
 ) -> None:
     if old == new:
         return  # the common case for the order's header: one comparison
-    for name, previous, value in zip(followed.names, old, new, strict=True):
-        if previous != value:
-            changes.append(
-                Change(
-                    entity=entity, id=ident, field=name, before=plain(previous), after=plain(value)
-                )
+    changes.extend(
+        [
+            Change(
+                entity=entity,
+                id=ident,
+                field=name,
+                before=previous if stored is None else stored(previous),
+                after=value if stored is None else stored(value),
             )
+            for name, stored, previous, value in zip(
+                followed.names, followed.stored, old, new, strict=True
+            )
+            if previous != value
+        ]
+    )
 
 
 def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:
@@ -218,13 +226,27 @@ def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+# How a field's value is stored in the history, by the type the state declares: money as
+# its decimal string (str, a C call), plain values as they are (no call at all), anything
+# else through history.plain. Equal to plain(value) for every value of the declared type.
+_AS_IS = frozenset({"int", "bool", "str", "str | None", "int | None"})
+
+
+def _stored_as(annotation: str) -> Callable[[Any], Any] | None:
+    if annotation == "Decimal":
+        return str
+    return None if annotation in _AS_IS else plain
+
+
 class _Fields:
-    """The followed fields (history.*_FIELDS) an import state has, read at once."""
+    """The followed fields (history.*_FIELDS) an import state has, read at once, and how
+    each is stored (None: as it is)."""
 
     def __init__(self, state: type, followed: Sequence[str]) -> None:
-        present = {f.name for f in fields(state)}
-        self.names = tuple(name for name in followed if name in present)
+        declared = {f.name: str(f.type) for f in fields(state)}
+        self.names = tuple(name for name in followed if name in declared)
         self.read = attrgetter(*self.names)
+        self.stored = tuple(_stored_as(declared[name]) for name in self.names)
 
 
 _ORDER = _Fields(OrderState, ORDER_FIELDS)

@@ -874,7 +874,7 @@ def _fields(obj: Any, skip: Collection[str] = ()) -> dict[str, Any]:
 def order_to_json(order: OrderState) -> dict[str, Any]:
     data = _fields(order, ("logistic_orders", "changed"))
     data["logistic_orders"] = [
-        _fields(lo, ("lines", "changed", "deleted_line_ids"))
+        _fields(lo, ("lines", "changed", "deleted_line_ids", "_lines_by_id"))
         | {"lines": [_fields(ln, ("changed",)) for ln in lo.lines]}
         for lo in order.logistic_orders
     ]
