@@ -95,9 +95,10 @@ def submit_import(
             keys = _Keys.of(csv_file.columns)
             total = 0
             records = iter(csv_file)
-            while batch := tuple(islice(records, STAGE_BATCH)):
-                uow.imports.stage(job_id, _staged(uow, batch, keys, partitions))
-                total += len(batch)
+            with uow.imports.staging(job_id) as stage:
+                while batch := tuple(islice(records, STAGE_BATCH)):
+                    stage(_staged(uow, batch, keys, partitions))
+                    total += len(batch)
         except FileRefused as exc:
             # The column when the problem is a column (its header is line 1 anyway).
             where = exc.column or (f"line {exc.line}" if exc.line else "file")

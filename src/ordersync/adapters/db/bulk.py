@@ -6,7 +6,8 @@ already in COPY's text format (the import's staged rows and history)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -147,6 +148,24 @@ def copy_json(value: object) -> str:
     """A JSON document as a field of COPY's text format. JSON text holds no raw tab, newline
     or carriage return (orjson escapes them), so only its backslashes are doubled."""
     return json_dumps(value).replace("\\", "\\\\")
+
+
+@contextmanager
+def copy_text_stream(
+    session: Session, table: str, columns: Sequence[str]
+) -> Iterator[Callable[[str], None]]:
+    """`COPY table (columns) FROM STDIN`, open while the block runs: each call of the
+    function it gives sends rows already in COPY's text format, which the server takes in
+    while the caller prepares the next ones. The session's connection serves nothing else
+    meanwhile. An exception in the block aborts the COPY (nothing of it is kept).
+    PostgreSQL only."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        yield copy.write
 
 
 def copy_text_rows(session: Session, table: str, columns: Sequence[str], text: str) -> None:
