@@ -238,8 +238,9 @@ def diff(before: Snapshot, after: Snapshot) -> list[Change]:
                         entity=entity,
                         id=_int(ident),
                         field=name,
-                        before=plain(previous),
-                        after=plain(value),
+                        # Money (most changes of a repriced order) straight to its string.
+                        before=str(previous) if type(previous) is Decimal else plain(previous),
+                        after=str(value) if type(value) is Decimal else plain(value),
                     )
                 )
     for key, new in after.items():
