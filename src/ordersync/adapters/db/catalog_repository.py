@@ -225,7 +225,7 @@ class CatalogRepository:
         return self.session.get_bind().dialect
 
     def _prices(self, condition: ColumnElement[bool]) -> list[OfferPrice]:
-        rows = self.session.execute(_offer_price_query().where(condition)).all()
+        rows = self.session.execute(_offer_price_query().where(condition))
         return [_offer_price(row) for row in rows]
 
     def _prices_by_id(self, ids: list[int]) -> dict[int, OfferPrice]:

@@ -66,7 +66,7 @@ def attach_logistic_orders(session: Session, orders: Sequence[CommercialOrder]) 
     by_id = {o.id: o for o in orders}
     split = len(LOGISTIC_ORDER_COLUMNS)
     current: LogisticOrder | None = None
-    for row in session.execute(query).all():  # fetched at once, by the driver, in C
+    for row in session.execute(query):
         if current is None or current.id != row[0]:
             current = _build(LogisticOrder, LOGISTIC_ORDER_COLUMNS, row[:split])
             current.lines = []
