@@ -8,8 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 
 # Rows applied per transaction (ORDERSYNC_IMPORT_CHUNK_ROWS): each chunk holds its rows,
-# their orders and lines in memory, and its rows' results are its checkpoint.
-DEFAULT_CHUNK_ROWS = 2_000
+# their orders and lines in memory (two chunks at once on PostgreSQL, one being written while
+# the next is read), and its rows' results are its checkpoint. 5,000: 20 % faster than 2,000
+# (100,000 rows in-process, stop 17), and 10,000 no faster for 40 % more memory.
+DEFAULT_CHUNK_ROWS = 5_000
 
 
 class Column(StrEnum):
