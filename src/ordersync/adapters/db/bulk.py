@@ -173,10 +173,5 @@ def copy_text_rows(session: Session, table: str, columns: Sequence[str], text: s
     joined by tabs, each row ended by a newline; see copy_field), sent as one block: the
     driver's write_row took 5 µs a row of an import's history, the rows built by f-strings
     and str.join a fraction of that. PostgreSQL only."""
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        copy.write(text)
+    with copy_text_stream(session, table, columns) as write:
+        write(text)
