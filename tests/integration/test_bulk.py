@@ -14,21 +14,15 @@ from sqlalchemy.orm import Session
 
 from ordersync.adapters.db.bulk import one_of, update_by_id
 from ordersync.adapters.db.tables import logistic_orders, order_lines
-from tests.api import create_order, put_lines
+from tests.integration.operator_helpers import order_with
 
 FULL_LENGTH = "R" * 40  # logistic_orders.reference is String(40)
-
-
-def _order_of_one_line(client: TestClient) -> str:
-    reference = create_order(client)
-    assert put_lines(client, reference, [{"id": "OP-0001", "quantity": 1}]).status_code == 200
-    return reference
 
 
 def test_an_id_longer_than_its_column_matches_nothing_even_where_its_start_would(
     app: FastAPI, client: TestClient
 ) -> None:
-    reference = _order_of_one_line(client)
+    reference = order_with(client, ["OP-0001"])
     engine = app.state.engine
     lo = logistic_orders.c
     with engine.begin() as conn:
@@ -51,7 +45,7 @@ def test_an_id_longer_than_its_column_matches_nothing_even_where_its_start_would
 def test_a_value_longer_than_its_column_is_refused_or_kept_whole_never_cut_short(
     app: FastAPI, client: TestClient
 ) -> None:
-    _order_of_one_line(client)
+    order_with(client, ["OP-0001"])
     engine = app.state.engine
     ln = order_lines.c
     with engine.connect() as conn:
@@ -71,7 +65,7 @@ def test_a_value_longer_than_its_column_is_refused_or_kept_whole_never_cut_short
 def test_values_of_every_kind_are_written_as_given(app: FastAPI, client: TestClient) -> None:
     """On PostgreSQL each column goes as one array in its text form: quotes, backslashes,
     braces, commas, a "NULL" that is text, None, numbers and JSON all arrive as they were."""
-    _order_of_one_line(client)
+    order_with(client, ["OP-0001"])
     engine = app.state.engine
     ln = order_lines.c
     with engine.connect() as conn:

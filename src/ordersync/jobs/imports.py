@@ -146,13 +146,19 @@ def _write(run: _Partition, uow: UnitOfWork, chunk: AppliedChunk) -> None:
     committed together."""
     try:
         write_chunk(uow, run.job, chunk)
-        uow.imports.record_outcomes(run.job.id, run.partition, chunk.outcomes)
-        uow.imports.add_counts(run.job.id, chunk.outcomes)
-        uow.commit()
+        _commit_outcomes(run, uow, chunk.outcomes)
     except DuplicateValue:
         log.info("import_chunk_conflict", job_id=run.job.id, partition=run.partition)
         raise _Conflict(chunk.staged) from None
     sweep()
+
+
+def _commit_outcomes(run: _Partition, uow: UnitOfWork, outcomes: Sequence[RowOutcome]) -> None:
+    """Rows' results (the checkpoint moves past them) and the job's counts, then the commit
+    that lands them with whatever the rows changed."""
+    uow.imports.record_outcomes(run.job.id, run.partition, outcomes)
+    uow.imports.add_counts(run.job.id, outcomes)
+    uow.commit()
 
 
 @dataclass(frozen=True)
@@ -240,9 +246,7 @@ def _one_row_at_a_time(run: _Partition, staged: Sequence[CsvRecord]) -> None:
                     continue  # another run of the partition applied it meanwhile
                 chunk = _apply(run, uow, [record])
                 write_chunk(uow, job, chunk)
-                uow.imports.record_outcomes(job.id, partition, chunk.outcomes)
-                uow.imports.add_counts(job.id, chunk.outcomes)
-                uow.commit()
+                _commit_outcomes(run, uow, chunk.outcomes)
         except DuplicateValue:
             refused = RowOutcome(
                 record.line_number,
@@ -253,9 +257,7 @@ def _one_row_at_a_time(run: _Partition, staged: Sequence[CsvRecord]) -> None:
             with run.uow_factory() as uow:
                 if uow.imports.lock_checkpoint(job.id, partition) >= record.line_number:
                     continue
-                uow.imports.record_outcomes(job.id, partition, [refused])
-                uow.imports.add_counts(job.id, [refused])
-                uow.commit()
+                _commit_outcomes(run, uow, [refused])
 
 
 def unfinished_partitions(uow_factory: UowFactory) -> list[tuple[str, int]]:

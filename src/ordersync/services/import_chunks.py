@@ -229,13 +229,13 @@ def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:
 # How a field's value is stored in the history, by the type the state declares: money as
 # its decimal string (str, a C call), plain values as they are (no call at all), anything
 # else through history.plain. Equal to plain(value) for every value of the declared type.
-_AS_IS = frozenset({"int", "bool", "str", "str | None", "int | None"})
+_PLAIN_ANNOTATIONS = frozenset({"int", "bool", "str", "str | None", "int | None"})
 
 
 def _stored_as(annotation: str) -> Callable[[Any], Any] | None:
     if annotation == "Decimal":
         return str
-    return None if annotation in _AS_IS else plain
+    return None if annotation in _PLAIN_ANNOTATIONS else plain
 
 
 class _Fields:

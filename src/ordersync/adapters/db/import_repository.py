@@ -329,22 +329,19 @@ class ImportRepository:
 
     def checkpoint(self, job_id: str, partition: int) -> int:
         """The partition's last line applied, as committed now (not locked)."""
-        done = self.session.scalar(
-            select(checkpoints.done_through).where(
-                checkpoints.job_id == job_id, checkpoints.partition == partition
-            )
-        )
-        return int(done or 0)
+        return self._checkpoint(job_id, partition, locked=False)
 
     def lock_checkpoint(self, job_id: str, partition: int) -> int:
         """The partition's last line applied, locked until this transaction ends: a second
         run of the partition (a retried task while the first still runs) waits here, then
         starts after what the first applied."""
-        done = self.session.scalar(
-            select(checkpoints.done_through)
-            .where(checkpoints.job_id == job_id, checkpoints.partition == partition)
-            .with_for_update()
+        return self._checkpoint(job_id, partition, locked=True)
+
+    def _checkpoint(self, job_id: str, partition: int, *, locked: bool) -> int:
+        query = select(checkpoints.done_through).where(
+            checkpoints.job_id == job_id, checkpoints.partition == partition
         )
+        done = self.session.scalar(query.with_for_update() if locked else query)
         return int(done or 0)
 
     def next_rows(
