@@ -4,13 +4,16 @@ constraints accept, and refuses to overwrite a version it did not read."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from ordersync.adapters.db import order_rows
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.domain.errors import StaleWrite
-from ordersync.domain.history import Entity, Source
+from ordersync.domain.history import Entity, Source, snapshot
 from ordersync.domain.orders import CommercialOrder, OrderLine
 from tests.api import create_order, get_order, put_lines
 
@@ -114,3 +117,33 @@ def test_an_order_read_twice_for_writing_in_one_unit_of_work_is_one_object(
         second = _locked(uow, reference)
         assert second is first
         assert second.lines[0].quantity == 5
+
+
+def test_an_order_read_joined_or_apart_is_the_same_order(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past JOINED_UP_TO lines the logistic orders and the lines are read in two statements:
+    # each line must still land in its own logistic order, in the same order.
+    reference = create_order(client)
+    lines = [{"id": f"OP-{i:04d}", "quantity": 1} for i in range(1, 8)]
+    lines += [{"id": "OP-B", "quantity": 2}, {"id": "OP-SYNC-B", "quantity": 3}]
+    lines += [{"id": "OP-CHOICE-C", "quantity": 1}]
+    assert put_lines(client, reference, lines).status_code == 200
+
+    def read(joined_up_to: int) -> tuple[int, dict[Any, dict[str, Any]]]:
+        monkeypatch.setattr(order_rows, "JOINED_UP_TO", joined_up_to)
+        with _uow(app) as uow:
+            order = _locked(uow, reference)
+            return len(order.logistic_orders), {
+                key: {k: v for k, v in values.items() if k not in ("lines", "logistic_orders")}
+                for key, values in snapshot(order).items()
+            }
+
+    los, joined = read(1_000)
+    assert los == 3
+    assert read(0) == (los, joined)
+    with _uow(app) as uow:
+        order = _locked(uow, reference)
+        for lo in order.logistic_orders:
+            assert {line.logistic_order_id for line in lo.lines} == {lo.id}
+        assert len(order.lines) == len(lines)

@@ -51,10 +51,22 @@ def order_from_row(row: Sequence[Any]) -> CommercialOrder:
     return order
 
 
+# Up to this many lines, an order's logistic orders and lines are read joined, in one
+# statement; past it, in two, so that a logistic order's columns (its address as JSON, its
+# times, its status) are not sent and decoded again with each of its lines: reading a
+# 1,000-line order took 17.5 ms joined, 11.5 ms apart (stop 18), while a second round trip
+# costs a small order about 0.2 ms.
+JOINED_UP_TO = 50
+
+
 def attach_logistic_orders(session: Session, orders: Sequence[CommercialOrder]) -> None:
-    """The logistic orders and lines of `orders`, in one statement (logistic orders joined
-    with their lines, by id)."""
+    """The logistic orders and lines of `orders`: one statement (logistic orders joined
+    with their lines, by id), or two for orders of more than JOINED_UP_TO lines in all (as
+    their `line_count` says; a stale count only picks the other way of reading)."""
     if not orders:
+        return
+    if sum(o.line_count or 0 for o in orders) > JOINED_UP_TO:
+        _attach_apart(session, orders)
         return
     lo, ol = logistic_orders.c, order_lines.c
     query = (
@@ -73,6 +85,29 @@ def attach_logistic_orders(session: Session, orders: Sequence[CommercialOrder]) 
             by_id[row[1]].logistic_orders.append(current)
         if row[split] is not None:
             current.lines.append(_build(OrderLine, LINE_COLUMNS, row[split:]))
+
+
+def _attach_apart(session: Session, orders: Sequence[CommercialOrder]) -> None:
+    """The logistic orders, then their lines: two statements."""
+    lo, ol = logistic_orders.c, order_lines.c
+    ids = [o.id for o in orders]
+    by_id = {o.id: o for o in orders}
+    read: dict[int, LogisticOrder] = {}
+    for row in session.execute(
+        select(logistic_orders).where(lo.commercial_order_id.in_(ids)).order_by(lo.id)
+    ):
+        current = _build(LogisticOrder, LOGISTIC_ORDER_COLUMNS, row)
+        current.lines = []
+        by_id[row[1]].logistic_orders.append(current)
+        read[row[0]] = current
+    lines = (
+        select(order_lines)
+        .join(logistic_orders, ol.logistic_order_id == lo.id)
+        .where(lo.commercial_order_id.in_(ids))
+        .order_by(ol.logistic_order_id, ol.id)
+    )
+    for row in session.execute(lines):
+        read[row[1]].lines.append(_build(OrderLine, LINE_COLUMNS, row))
 
 
 @dataclass
