@@ -20,7 +20,7 @@ from ordersync.api.idempotency import Idempotency
 from ordersync.api.middleware import Authenticate, CatchUnexpected, RequestChecks, RequestLog
 from ordersync.api.routers import health, operator, shop
 from ordersync.bootstrap import dispatcher_for, gateways
-from ordersync.jobs.collector import freeze_start_up_objects
+from ordersync.jobs.collector import collect_less_often, freeze_start_up_objects
 from ordersync.jobs.imports import unfinished_partitions
 from ordersync.services.idempotency import IdempotencyKeys
 from ordersync.settings import Settings, get_settings
@@ -40,6 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # long as the process: keep it out of the collector's way, or every full collection walks
     # it again and shows up as a latency spike.
     freeze_start_up_objects()
+    collect_less_often()
     # On SQLite this process runs the import jobs: hand over again the partitions a stopped
     # process left unfinished (on PostgreSQL the queue keeps them; this does nothing).
     uow_factory = app.state.uow_factory

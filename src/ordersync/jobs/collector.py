@@ -1,4 +1,5 @@
-"""The cyclic garbage collector, held off while an import partition runs.
+"""The cyclic garbage collector: held off while an import partition runs, and told to
+collect a serving process's young objects less often (`collect_less_often`).
 
 A chunk builds a few hundred thousand small objects (rows, order states, history changes)
 that live until it commits. Each one the collector sees counts towards its next collection,
@@ -22,6 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 SWEEP_EVERY_CHUNKS = 100
+# A serving process's youngest generation is collected after this many new objects, not 700:
+# see collect_less_often.
+REQUEST_GEN0_THRESHOLD = 50_000
 
 _lock = threading.Lock()
 _holders = 0
@@ -62,3 +66,16 @@ def freeze_start_up_objects() -> None:
     collector's generations, so that no later collection walks it again."""
     gc.collect()
     gc.freeze()
+
+
+def collect_less_often() -> None:
+    """Let a serving process's requests make their objects and drop them before the
+    collector looks. With the default threshold of 700, a 1,000-line synchronise went
+    through about 28 young collections, 3 of the middle generation and, every other call
+    or so, a full one of 8-12 ms, each walking the request's own objects while they were
+    still alive (its lines, their snapshots, the offer prices); almost all of them are freed
+    by reference counting when the request ends. Measured on two real servers side by side
+    on one database, calls interleaved (stop 18): p50 87.4 / 90.4 ms with the default,
+    79.7 / 83.0 with 50,000. The middle and old generations keep their defaults."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(REQUEST_GEN0_THRESHOLD, middle, old)
