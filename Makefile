@@ -61,6 +61,8 @@ unit: install
 bench: install
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/ab_sync.py
+	$(BIN)/python benchmarks/order_read.py
 	$(BIN)/python benchmarks/profile_server.py
 	$(BIN)/python benchmarks/rtp.py
 	$(BIN)/python benchmarks/list.py

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     # --- server processes -------------------------------------------------------------------
     workers: int | None = Field(None, ge=1)  # None: CPU count on PostgreSQL, 1 on SQLite
+    # New objects between two collections of the youngest generation (CPython's own: 700);
+    # see jobs/collector.collect_less_often.
+    gc_young_threshold: int = Field(50_000, ge=1, le=10_000_000)
 
     # --- database pool (per process) ------------------------------------------------------
     db_pool_size: int = Field(5, ge=1)

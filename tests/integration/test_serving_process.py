@@ -9,7 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from ordersync.jobs.collector import REQUEST_GEN0_THRESHOLD
+from ordersync.api.app import create_app
+from ordersync.settings import Settings
 
 
 @pytest.fixture
@@ -27,4 +28,15 @@ def test_a_serving_process_collects_its_young_objects_less_often(app: FastAPI) -
     assert gc.get_threshold()[0] == 700
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
-        assert gc.get_threshold() == (REQUEST_GEN0_THRESHOLD, 10, 10)
+        assert gc.get_threshold() == (Settings.model_fields["gc_young_threshold"].default, 10, 10)
+
+
+@pytest.mark.usefixtures("default_collector")
+def test_the_young_threshold_is_a_setting(database_url: str) -> None:
+    app = create_app(Settings(database_url=database_url, gc_young_threshold=1_234))
+    try:
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+            assert gc.get_threshold() == (1_234, 10, 10)
+    finally:
+        app.state.engine.dispose()

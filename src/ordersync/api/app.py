@@ -40,7 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # long as the process: keep it out of the collector's way, or every full collection walks
     # it again and shows up as a latency spike.
     freeze_start_up_objects()
-    collect_less_often()
+    collect_less_often(app.state.settings.gc_young_threshold)
     # On SQLite this process runs the import jobs: hand over again the partitions a stopped
     # process left unfinished (on PostgreSQL the queue keeps them; this does nothing).
     uow_factory = app.state.uow_factory
