@@ -147,3 +147,44 @@ def test_an_order_read_joined_or_apart_is_the_same_order(
         for lo in order.logistic_orders:
             assert {line.logistic_order_id for line in lo.lines} == {lo.id}
         assert len(order.lines) == len(lines)
+
+
+def test_an_unlocked_read_apart_never_meets_lines_of_a_logistic_order_it_did_not_read(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip(
+            "SQLite serialises a unit of work with every writer: no write lands between its reads"
+        )
+    # Unlocked, the logistic orders and the lines are two statements that may see two states
+    # of the order. A writer that adds a supplier's logistic order between them moves the
+    # order's version (which a later write checks); the read must just not break.
+    reference = create_order(client)
+    lines = [{"id": f"OP-{i:04d}", "quantity": 1} for i in range(1, order_rows.JOINED_UP_TO + 2)]
+    assert put_lines(client, reference, lines).status_code == 200
+    with _uow(app) as uow:
+        order = uow.orders.get(reference)
+        assert order is not None
+        before = len(order.logistic_orders)
+    read_lines_of = order_rows.one_of
+    written = []
+
+    def a_writer_commits_first(*args: Any) -> Any:
+        if not written:  # the read under test; the writer's own read passes through
+            written.append(True)
+            response = put_lines(client, reference, [{"id": "OP-CHOICE-C", "quantity": 1}])
+            assert response.status_code == 200
+        return read_lines_of(*args)
+
+    monkeypatch.setattr(order_rows, "one_of", a_writer_commits_first)
+    with _uow(app) as uow:
+        order = uow.orders.get(reference)
+        assert order is not None
+        assert written
+        assert len(order.logistic_orders) == before
+        assert len(order.lines) == len(lines)
+    monkeypatch.undo()
+    with _uow(app) as uow:
+        order = uow.orders.get(reference)
+        assert order is not None
+        assert (len(order.logistic_orders), len(order.lines)) == (before + 1, len(lines) + 1)

@@ -70,13 +70,12 @@ def collect_less_often(young_threshold: int) -> None:
     collector looks: collect the youngest generation once `young_threshold` new objects
     (`ORDERSYNC_GC_YOUNG_THRESHOLD`, 50,000) are alive rather than CPython's 700.
 
-    With 700, a 1,000-line synchronise went
-    through about 28 young collections, 3 of the middle generation and, every other call
-    or so, a full one of 8-12 ms, each walking the request's own objects while they were
-    still alive (its lines, their snapshots, the offer prices); almost all of them are freed
-    by reference counting when the request ends. Measured on two real servers side by side
-    on one database, calls interleaved (stop 18, benchmarks/ab_sync.py): p50 87.4 / 90.4 ms
-    with 700, 79.7 / 83.0 with 50,000. The middle and old generations keep their
-    defaults."""
+    With 700, a 1,000-line synchronise went through about 28 young collections, 3 of the
+    middle generation and, every other call or so, a full one of 8-12 ms, each walking the
+    request's own objects while they were still alive (its lines, their snapshots, the offer
+    prices); almost all of them are freed by reference counting when the request ends.
+    Measured on two real servers side by side on one database, calls interleaved (stop 18,
+    benchmarks/ab_sync.py): p50 87.4 / 90.4 ms with 700, 79.7 / 83.0 with 50,000. The
+    middle and old generations keep their defaults."""
     _, middle, old = gc.get_threshold()
     gc.set_threshold(young_threshold, middle, old)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ordersync.adapters.db.bulk import update_by_id
+from ordersync.adapters.db.bulk import one_of, update_by_id
 from ordersync.adapters.db.tables import commercial_orders, logistic_orders, order_lines
 from ordersync.domain.errors import StaleWrite
 from ordersync.domain.history import Entity, Snapshot, snapshot
@@ -55,7 +55,7 @@ def order_from_row(row: Sequence[Any]) -> CommercialOrder:
 # statement; past it, in two, so that a logistic order's columns (its address as JSON, its
 # times, its status) are not sent and decoded again with each of its lines: reading a
 # 1,000-line order took 17.5 ms joined, 11.5 ms apart (stop 18), while a second round trip
-# costs a small order about 0.2 ms.
+# costs a small order 0.2 to 0.7 ms (benchmarks/order_read.py).
 JOINED_UP_TO = 50
 
 
@@ -88,22 +88,25 @@ def attach_logistic_orders(session: Session, orders: Sequence[CommercialOrder]) 
 
 
 def _attach_apart(session: Session, orders: Sequence[CommercialOrder]) -> None:
-    """The logistic orders, then their lines: two statements."""
+    """The logistic orders, then the lines of those logistic orders: two statements. The
+    second names the logistic orders the first read, so that an unlocked read, whose two
+    statements may see two states of the order, never meets a line of a logistic order it
+    did not read (the version its writer moved says the read is stale)."""
     lo, ol = logistic_orders.c, order_lines.c
-    ids = [o.id for o in orders]
     by_id = {o.id: o for o in orders}
     read: dict[int, LogisticOrder] = {}
     for row in session.execute(
-        select(logistic_orders).where(lo.commercial_order_id.in_(ids)).order_by(lo.id)
+        select(logistic_orders).where(lo.commercial_order_id.in_(list(by_id))).order_by(lo.id)
     ):
         current = _build(LogisticOrder, LOGISTIC_ORDER_COLUMNS, row)
         current.lines = []
         by_id[row[1]].logistic_orders.append(current)
         read[row[0]] = current
+    if not read:
+        return
     lines = (
         select(order_lines)
-        .join(logistic_orders, ol.logistic_order_id == lo.id)
-        .where(lo.commercial_order_id.in_(ids))
+        .where(one_of(session.get_bind().dialect, ol.logistic_order_id, list(read)))
         .order_by(ol.logistic_order_id, ol.id)
     )
     for row in session.execute(lines):
