@@ -80,11 +80,18 @@ def attach_logistic_orders(session: Session, orders: Sequence[CommercialOrder]) 
     current: LogisticOrder | None = None
     for row in session.execute(query):
         if current is None or current.id != row[0]:
-            current = _build(LogisticOrder, LOGISTIC_ORDER_COLUMNS, row[:split])
-            current.lines = []
-            by_id[row[1]].logistic_orders.append(current)
+            current = _add_logistic_order(by_id, row[:split])
         if row[split] is not None:
             current.lines.append(_build(OrderLine, LINE_COLUMNS, row[split:]))
+
+
+def _add_logistic_order(by_id: dict[Any, CommercialOrder], values: Sequence[Any]) -> LogisticOrder:
+    """A logistic order from its row (the columns of `logistic_orders`, in order), its lines
+    not yet read, added to its order."""
+    logistic_order = _build(LogisticOrder, LOGISTIC_ORDER_COLUMNS, values)
+    logistic_order.lines = []
+    by_id[values[1]].logistic_orders.append(logistic_order)  # commercial_order_id
+    return logistic_order
 
 
 def _attach_apart(session: Session, orders: Sequence[CommercialOrder]) -> None:
@@ -98,10 +105,7 @@ def _attach_apart(session: Session, orders: Sequence[CommercialOrder]) -> None:
     for row in session.execute(
         select(logistic_orders).where(lo.commercial_order_id.in_(list(by_id))).order_by(lo.id)
     ):
-        current = _build(LogisticOrder, LOGISTIC_ORDER_COLUMNS, row)
-        current.lines = []
-        by_id[row[1]].logistic_orders.append(current)
-        read[row[0]] = current
+        read[row[0]] = _add_logistic_order(by_id, row)
     if not read:
         return
     lines = (
