@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # New objects between two collections of the youngest generation (CPython's own: 700);
     # see jobs/collector.collect_less_often.
     gc_young_threshold: int = Field(50_000, ge=1, le=10_000_000)
+    # Lines of orders whose rows each serving process keeps between two writes of the same
+    # order (adapters/db/order_cache.py; about 1 KB a line); 0: none kept.
+    order_cache_lines: int = Field(20_000, ge=0, le=10_000_000)
 
     # --- database pool (per process) ------------------------------------------------------
     db_pool_size: int = Field(5, ge=1)

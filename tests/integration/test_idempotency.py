@@ -129,6 +129,8 @@ def test_a_repeat_gets_the_first_answer_byte_for_byte_and_changes_nothing(
     if write == "synchronise":
         with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
             conn.execute(text("UPDATE order_lines SET net_unit_price = net_unit_price + 1"))
+            # As every writer does (the serving process keeps orders' rows by version).
+            conn.execute(text("UPDATE commercial_orders SET version = version + 1"))
     before = version(client, reference)
     orders_before = order_count(client)
     key = new_key()

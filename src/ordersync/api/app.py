@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from ordersync import __version__
 from ordersync.adapters.db.catalog_cache import CatalogCache
 from ordersync.adapters.db.engine import engine_from_settings, make_session_factory
+from ordersync.adapters.db.order_cache import OrderCache
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.admin import UPLOAD_PATH as ADMIN_UPLOAD_PATH
 from ordersync.api.admin import install_admin
@@ -69,7 +70,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # What changes only with a bundle load, read once per process and catalog version.
     cache = CatalogCache()
     app.state.catalog_cache = cache
-    app.state.uow_factory = lambda: UnitOfWork(app.state.session_factory, cache=cache)
+    # Orders' rows as this process last read or wrote them (0 lines: none kept).
+    app.state.order_cache = (
+        OrderCache(settings.order_cache_lines) if settings.order_cache_lines else None
+    )
+    app.state.uow_factory = lambda: UnitOfWork(
+        app.state.session_factory, cache=cache, orders=app.state.order_cache
+    )
     app.state.callers = Callers(app.state.uow_factory, cache)
     # Import jobs are told to run once their row is committed (enqueue-after-commit).
     app.state.dispatcher = dispatcher_for(settings, app.state.uow_factory)

@@ -38,12 +38,14 @@ def request_actor(request: Request) -> Actor:
 
 def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
     """Units of work of this request: its actor (for history), the process's catalog cache,
-    and the catalog version the caller was remembered under (if it was)."""
+    the catalog version the caller was remembered under (if it was), and the process's
+    order cache."""
     session_factory = request.app.state.session_factory
     actor = request_actor(request)
     cache = request.app.state.catalog_cache
     cached_under = getattr(request.state, "cached_under", None)
-    return lambda: UnitOfWork(session_factory, actor, cache, cached_under)
+    orders = request.app.state.order_cache
+    return lambda: UnitOfWork(session_factory, actor, cache, cached_under, orders)
 
 
 UowFactoryDep = Annotated[Callable[[], UnitOfWork], Depends(get_uow_factory)]

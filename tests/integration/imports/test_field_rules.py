@@ -71,6 +71,14 @@ def without_address(app: FastAPI, lo: str) -> None:
             text("UPDATE logistic_orders SET shipping_address = NULL WHERE reference = :r"),
             {"r": lo},
         )
+        # As every writer does (the serving process keeps orders' rows by version).
+        conn.execute(
+            text(
+                "UPDATE commercial_orders SET version = version + 1 WHERE id = "
+                "(SELECT commercial_order_id FROM logistic_orders WHERE reference = :r)"
+            ),
+            {"r": lo},
+        )
 
 
 # --- external ids, set once ---------------------------------------------------------------

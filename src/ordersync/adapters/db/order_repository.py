@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ScalarSelect, Select, exists, func, select
 from sqlalchemy.orm import Session
 
+from ordersync.adapters.db.order_cache import OrderCache, after_flush
 from ordersync.adapters.db.order_rows import (
     ORDER_COLUMNS,
     Tracked,
@@ -24,6 +25,9 @@ from ordersync.domain.history import snapshot
 from ordersync.domain.orders import CommercialOrder, OrderIdType, OrderRecord
 
 MAX_ID = 2**31 - 1
+# A unit of work that takes more orders than this for writing (a bundle load) leaves the
+# rest out of the process's order cache: keeping them would cost it time for no later hit.
+CACHED_PER_UNIT = 4
 
 
 def catalog_versions() -> tuple[ScalarSelect[int], ScalarSelect[int]]:
@@ -40,9 +44,12 @@ Observe = Callable[[int, int], None]
 
 
 class OrderRepository:
-    def __init__(self, session: Session, observe: Observe | None = None) -> None:
+    def __init__(
+        self, session: Session, observe: Observe | None = None, cache: OrderCache | None = None
+    ) -> None:
         self.session = session
         self.observe: Observe = observe or (lambda _version, _access: None)
+        self.cache = cache
         # Orders of this unit of work that may be written (locked, or new): flush writes
         # what changed in them, and the unit of work records their history at commit.
         self.tracked: list[Tracked] = []
@@ -52,16 +59,21 @@ class OrderRepository:
 
     def flush(self) -> None:
         """Write the tracked orders' changes (order_rows.flush); new orders get their ids."""
-        flush(self.session, self.tracked)
+        written = flush(self.session, self.tracked)
+        dialect = self.session.get_bind().dialect
         for t in self.tracked:
             if t.order.id is not None:
                 self._tracked_ids.setdefault(t.order.id, t.order)
+            if t.as_stored is not None:
+                t.as_stored = after_flush(dialect, t.order, t.as_stored, written)
 
     def committed(self) -> None:
         """The transaction committed: what is stored now is the next write's before."""
         for t in self.tracked:
             t.before = t.stored
             t.version_before = t.order.version
+            if t.as_stored is not None and self.cache is not None:
+                self.cache.keep(t.as_stored)
 
     def relock(self, order: CommercialOrder, seen_version: int) -> CommercialOrder | None:
         """The order read (unlocked) before a call to an outside system, locked and taken
@@ -98,15 +110,17 @@ class OrderRepository:
         taken = snapshot(order)
         self._tracked_objects.add(id(order))
         self._tracked_ids[order.id] = order
-        self.tracked.append(Tracked(order, taken, taken, order.version))
+        kept = self.cache is not None and len(self.tracked) < CACHED_PER_UNIT
+        self.tracked.append(Tracked(order, taken, taken, order.version, taken if kept else None))
         return order
 
     def _first_order(self, query: Select[Any], locking: bool = False) -> CommercialOrder | None:
         """The first order `query` (on `commercial_orders`) finds, with its logistic orders
-        and lines: two statements. A locking SELECT that waited for another writer sees that
-        writer's version of the rows it locks, but rows joined to them would come from the
-        snapshot it started with: the logistic orders and lines are read once the lock is
-        held."""
+        and lines: two or three statements, or one when the process's order cache keeps the
+        rows of exactly the order row read (order_cache). A locking SELECT that waited for
+        another writer sees that writer's version of the rows it locks, but rows joined to
+        them would come from the snapshot it started with: the logistic orders and lines are
+        read once the lock is held."""
         query = query.add_columns(*catalog_versions())
         if locking:
             query = query.with_for_update(of=commercial_orders)
@@ -116,9 +130,17 @@ class OrderRepository:
             return None
         split = len(ORDER_COLUMNS)
         self.observe(row[split], row[split + 1])
+        order = self.cache.order(row[:split]) if self.cache is not None else None
+        if order is not None:
+            return self._tracking(order) if locking else order
         order = order_from_row(row[:split])
         attach_logistic_orders(self.session, [order])
-        return self._tracking(order) if locking else order
+        if not locking:
+            return order
+        taken = self._tracking(order)
+        if self.cache is not None and self.tracked[-1].order is order:
+            self.cache.keep(self.tracked[-1].stored)  # read under the lock: as committed
+        return taken
 
     def observe_now(self) -> None:
         """Read the catalog versions on their own (when no order query carried them)."""

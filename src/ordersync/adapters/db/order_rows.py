@@ -101,19 +101,29 @@ def _attach_apart(session: Session, orders: Sequence[CommercialOrder]) -> None:
     did not read (the version its writer moved says the read is stale)."""
     lo, ol = logistic_orders.c, order_lines.c
     by_id = {o.id: o for o in orders}
-    read: dict[int, LogisticOrder] = {}
-    for row in session.execute(
+    logistic_rows = session.execute(
         select(logistic_orders).where(lo.commercial_order_id.in_(list(by_id))).order_by(lo.id)
-    ):
-        read[row[0]] = _add_logistic_order(by_id, row)
-    if not read:
+    ).all()
+    if not logistic_rows:
         return
+    read = [row[0] for row in logistic_rows]
     lines = (
         select(order_lines)
-        .where(one_of(session.get_bind().dialect, ol.logistic_order_id, list(read)))
+        .where(one_of(session.get_bind().dialect, ol.logistic_order_id, read))
         .order_by(ol.logistic_order_id, ol.id)
     )
-    for row in session.execute(lines):
+    attach_rows(by_id, logistic_rows, session.execute(lines))
+
+
+def attach_rows(
+    by_id: dict[Any, CommercialOrder],
+    logistic_rows: Iterable[Sequence[Any]],
+    line_rows: Iterable[Sequence[Any]],
+) -> None:
+    """Logistic orders and lines from their rows (the columns of their tables, in order; the
+    lines of logistic orders among `logistic_rows` only), added to their orders."""
+    read = {row[0]: _add_logistic_order(by_id, row) for row in logistic_rows}
+    for row in line_rows:
         read[row[1]].lines.append(_build(OrderLine, LINE_COLUMNS, row))
 
 
@@ -127,6 +137,9 @@ class Tracked:
     stored: Snapshot
     before: Snapshot
     version_before: int
+    # Its rows as the database holds them, when the process's order cache is to keep them
+    # (order_cache.after_flush); None otherwise.
+    as_stored: Snapshot | None = None
 
 
 @dataclass
@@ -216,12 +229,14 @@ def _compare_children(writes: _Writes, order: CommercialOrder, stored: Snapshot)
             writes.removed_logistic_orders.append(ident)
 
 
-def flush(session: Session, tracked: Sequence[Tracked]) -> None:
+def flush(session: Session, tracked: Sequence[Tracked]) -> dict[int, Sequence[str]]:
     """Write what changed in the tracked orders since they were read (or last flushed), and
     take their new state as the stored one. Every order that changed, through any of its
     entities, moves to the next version; if another writer moved it first (its version is
-    no longer the one read), StaleWrite and nothing is written."""
+    no longer the one read), StaleWrite and nothing is written. Returns the columns each
+    written object's row got, by the object's id() (every column of a new row)."""
     writes = _plan(tracked)
+    written: dict[int, Sequence[str]] = {}
     c = commercial_orders.c
     for order, version, values in writes.versions:
         result = session.execute(
@@ -232,15 +247,17 @@ def flush(session: Session, tracked: Sequence[Tracked]) -> None:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(f"Order {order.id} is no longer at version {version}.")
         order.version = version + 1
+        written[id(order)] = [*values, "version"]
     _delete(session, order_lines, writes.removed_lines)
     _delete(session, logistic_orders, writes.removed_logistic_orders)
-    _update(session, logistic_orders, writes.logistic_order_updates)
-    _update(session, order_lines, writes.line_updates)
-    _insert(session, commercial_orders, [(None, o) for o in writes.new_orders], None)
-    _insert(session, logistic_orders, writes.new_logistic_orders, "commercial_order_id")
-    _insert(session, order_lines, writes.new_lines, "logistic_order_id")
+    _update(session, logistic_orders, writes.logistic_order_updates, written)
+    _update(session, order_lines, writes.line_updates, written)
+    _insert(session, commercial_orders, [(None, o) for o in writes.new_orders], None, written)
+    _insert(session, logistic_orders, writes.new_logistic_orders, "commercial_order_id", written)
+    _insert(session, order_lines, writes.new_lines, "logistic_order_id", written)
     for t in tracked:
         t.stored = snapshot(t.order)
+    return written
 
 
 def _delete(session: Session, table: Table, ids: list[int]) -> None:
@@ -248,7 +265,12 @@ def _delete(session: Session, table: Table, ids: list[int]) -> None:
         session.execute(delete(table).where(table.c.id.in_(ids)))
 
 
-def _update(session: Session, table: Table, changed: Sequence[tuple[Any, list[str]]]) -> None:
+def _update(
+    session: Session,
+    table: Table,
+    changed: Sequence[tuple[Any, list[str]]],
+    written: dict[int, Sequence[str]],
+) -> None:
     """One statement for every changed row of the table: each row's values for every column
     any of them changed (a value written again unchanged costs less than a statement). The
     lines (numbers, text, JSON) in one `UPDATE … FROM unnest` on PostgreSQL; the logistic
@@ -257,6 +279,7 @@ def _update(session: Session, table: Table, changed: Sequence[tuple[Any, list[st
         return
     columns = sorted({column for _, columns in changed for column in columns})
     rows = [(obj.id, *(obj.__dict__[c] for c in columns)) for obj, _ in changed]
+    written.update((id(obj), columns) for obj, _ in changed)
     if table is order_lines:
         update_by_id(session, table, columns, rows)
         return
@@ -270,7 +293,11 @@ def _update(session: Session, table: Table, changed: Sequence[tuple[Any, list[st
 
 
 def _insert(
-    session: Session, table: Table, new: Sequence[tuple[Any, Any]], parent_key: str | None
+    session: Session,
+    table: Table,
+    new: Sequence[tuple[Any, Any]],
+    parent_key: str | None,
+    written: dict[int, Sequence[str]],
 ) -> None:
     """New rows, in one INSERT … RETURNING id, each given its parent's id (the parents are
     inserted first) and its own."""
@@ -286,5 +313,7 @@ def _insert(
         params.append(values)
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids = session.execute(statement, params).scalars().all()
+    every = tuple(table.c.keys())
     for (_, obj), new_id in zip(new, ids, strict=True):
         obj.id = new_id
+        written[id(obj)] = every

@@ -21,6 +21,7 @@ from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.idempotency_repository import IdempotencyRepository
 from ordersync.adapters.db.import_repository import ImportRepository
 from ordersync.adapters.db.lease_repository import LeaseRepository
+from ordersync.adapters.db.order_cache import OrderCache
 from ordersync.adapters.db.order_repository import OrderRepository
 from ordersync.domain.errors import (
     CatalogChanged,
@@ -62,14 +63,16 @@ class UnitOfWork:
         actor: Actor | None = None,
         cache: CatalogCache | None = None,
         cached_under: int | None = None,
+        orders: OrderCache | None = None,
     ) -> None:
         """`cache`: the process's catalog cache (None: read everything from the database).
         `cached_under`: the catalog version the request's caller was read from the cache
-        under, if it was."""
+        under, if it was. `orders`: the process's order cache (None: none)."""
         self.session_factory = session_factory
         self.actor = actor or Actor(None, None)
         self.cache = cache
         self.cached_under = cached_under
+        self.order_cache = orders
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.session_factory()
@@ -89,7 +92,7 @@ class UnitOfWork:
         # collection, which then takes tens of milliseconds.
         observe = _weak(self.observe_catalog_version)
         cache_hit = _weak(self._cache_hit)
-        self.orders = OrderRepository(self.session, observe)
+        self.orders = OrderRepository(self.session, observe, self.order_cache)
         self.catalog = CatalogRepository(self.session, self.cache, cache_hit)
         self.access = AccessRepository(self.session, self.cache, cache_hit)
         self.leases = LeaseRepository(self.session)
