@@ -20,51 +20,37 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
-from functools import cache
+from operator import itemgetter
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON, String, Table
-from sqlalchemy import Enum as SqlEnum
-from sqlalchemy.engine import Dialect
-
-from ordersync.adapters.db.engine import json_dumps
 from ordersync.adapters.db.order_rows import (
     LINE_COLUMNS,
     LOGISTIC_ORDER_COLUMNS,
     ORDER_COLUMNS,
-    attach_rows,
+    from_values,
     order_from_row,
 )
-from ordersync.adapters.db.tables import commercial_orders, logistic_orders, order_lines
-from ordersync.adapters.db.types import ExactDecimal, UtcDateTime
 from ordersync.domain.history import Entity, Snapshot
-from ordersync.domain.orders import CommercialOrder
+from ordersync.domain.orders import CommercialOrder, LogisticOrder, OrderLine
 
-Row = tuple[Any, ...]
-Convert = Callable[[Any], Any]
-_TABLES = {
-    Entity.ORDER: (commercial_orders, ORDER_COLUMNS),
-    Entity.LOGISTIC_ORDER: (logistic_orders, LOGISTIC_ORDER_COLUMNS),
-    Entity.LINE: (order_lines, LINE_COLUMNS),
-}
+Values = dict[str, Any]
+_BY_PARENT = itemgetter("logistic_order_id", "id")
+_BY_ID = itemgetter("id")
 
 
 @dataclass(frozen=True)
 class _Kept:
-    order: Row
-    logistic_orders: tuple[Row, ...]  # by id
-    lines: tuple[Row, ...]  # by logistic order, then id
+    order: tuple[Any, ...]  # the order's row
+    logistic_orders: tuple[Values, ...]  # by id
+    lines: tuple[Values, ...]  # by logistic order, then id
 
 
 class OrderCache:
-    """Per process, shared by its threads; holds rows (tuples of immutable values, and
-    JSON documents that the code replaces and never changes in place)."""
+    """Per process, shared by its threads. It holds rows as dictionaries of column values,
+    never changed once kept (the values immutable, or JSON documents that the code replaces
+    and never changes in place); a hit copies them into new objects."""
 
     def __init__(self, max_lines: int) -> None:
         self.max_lines = max_lines
@@ -72,9 +58,10 @@ class OrderCache:
         self._kept: OrderedDict[int, _Kept] = OrderedDict()
         self._lines = 0
 
-    def order(self, row: Sequence[Any]) -> CommercialOrder | None:
+    def order(self, row: Sequence[Any]) -> tuple[CommercialOrder, Snapshot] | None:
         """The order whose row (its columns in order) was just read, with its logistic
-        orders and lines, if this process keeps them for exactly that row."""
+        orders and lines, if this process keeps them for exactly that row; and its snapshot
+        as read (history.snapshot's), sharing the kept dictionaries."""
         with self._lock:
             kept = self._kept.get(row[0])
             if kept is not None:
@@ -82,27 +69,44 @@ class OrderCache:
         if kept is None or kept.order != tuple(row):
             return None
         order = order_from_row(row)
-        attach_rows({order.id: order}, kept.logistic_orders, kept.lines)
-        return order
+        taken: Snapshot = {(Entity.ORDER, row[0]): dict(order.__dict__)}
+        lines_of: dict[int, list[Values]] = {values["id"]: [] for values in kept.logistic_orders}
+        for values in kept.lines:
+            lines_of[values["logistic_order_id"]].append(values)
+        for lo_values in kept.logistic_orders:
+            logistic_order = from_values(LogisticOrder, lo_values)
+            logistic_order.lines = []
+            order.logistic_orders.append(logistic_order)
+            taken[(Entity.LOGISTIC_ORDER, lo_values["id"])] = lo_values
+            for values in lines_of[lo_values["id"]]:
+                logistic_order.lines.append(from_values(OrderLine, values))
+                taken[(Entity.LINE, values["id"])] = values
+        return order, taken
 
     def keep(self, stored: Snapshot) -> None:
-        """Keep an order's rows (as the database holds them: an order's snapshot as read,
-        or `after_flush`'s)."""
-        rows: dict[Entity, list[Row]] = {entity: [] for entity in _TABLES}
+        """Keep an order's rows, as the database holds them: the snapshot taken when it was
+        read, or `after_flush`'s. The snapshot's dictionaries are kept as they are (a
+        line's holds its columns only), an order's and its logistic orders' without their
+        lists of children."""
+        order: Values = {}
+        los: list[Values] = []
+        lines: list[Values] = []
         for (entity, _), values in stored.items():
-            rows[entity].append(tuple(map(values.get, _TABLES[entity][1])))
-        if len(rows[Entity.ORDER]) != 1:
-            return
-        order = rows[Entity.ORDER][0]
-        lines = rows[Entity.LINE]
-        rows[Entity.LOGISTIC_ORDER].sort(key=_first)
-        lines.sort(key=_parent_then_id)
-        kept = _Kept(order, tuple(rows[Entity.LOGISTIC_ORDER]), tuple(lines))
+            if entity is Entity.LINE:
+                lines.append(values if len(values) == len(LINE_COLUMNS) else _only(values))
+            elif entity is Entity.LOGISTIC_ORDER:
+                los.append(_only(values, LOGISTIC_ORDER_COLUMNS))
+            else:
+                order = values
+        los.sort(key=_BY_ID)
+        lines.sort(key=_BY_PARENT)
+        kept = _Kept(tuple(map(order.get, ORDER_COLUMNS)), tuple(los), tuple(lines))
+        order_id = kept.order[0]
         with self._lock:
-            self._drop(order[0])
+            self._drop(order_id)
             if len(lines) > self.max_lines:
                 return
-            self._kept[order[0]] = kept
+            self._kept[order_id] = kept
             self._lines += len(lines)
             while self._lines > self.max_lines:
                 self._drop(next(iter(self._kept)))
@@ -113,96 +117,5 @@ class OrderCache:
             self._lines -= len(old.lines)
 
 
-def _first(row: Row) -> Any:
-    return row[0]
-
-
-def _parent_then_id(row: Row) -> tuple[Any, Any]:
-    return row[1], row[0]  # logistic_order_id, id
-
-
-def after_flush(
-    dialect: Dialect,
-    order: CommercialOrder,
-    stored: Snapshot,
-    written: dict[int, Sequence[str]],
-) -> Snapshot:
-    """The order's rows as the database holds them once a flush wrote `written` (the
-    columns each written object's row got, by the object's id()): the rows as they were
-    (`stored`, as the database held them), with each written value converted as the
-    database converts it. A value not written keeps the stored form, even where the object
-    now holds an equal one of another form (a price of 1.5 where the column holds 1.5000)."""
-    forms = stored_forms(dialect.name)
-    rows: Snapshot = {}
-
-    def add(entity: Entity, obj: Any) -> None:
-        key = (entity, obj.id)
-        before = stored.get(key)
-        columns = written.get(id(obj))
-        if columns is None and before is not None:
-            rows[key] = before
-            return
-        values = dict(before) if before is not None else {}
-        if before is None:
-            columns = _TABLES[entity][1]
-        own, convert = obj.__dict__, forms[entity]
-        for column in columns or ():
-            value = own.get(column)
-            form = convert.get(column)
-            values[column] = value if value is None or form is None else form(value)
-        rows[key] = values
-
-    add(Entity.ORDER, order)
-    for lo in order.logistic_orders:
-        add(Entity.LOGISTIC_ORDER, lo)
-        for line in lo.lines:
-            add(Entity.LINE, line)
-    return rows
-
-
-@cache
-def stored_forms(dialect_name: str) -> dict[Entity, dict[str, Convert]]:
-    """Per table, the columns whose values the database gives back in another form than it
-    was given, and how to convert a value to that form."""
-    return {entity: _table_forms(table, dialect_name) for entity, (table, _) in _TABLES.items()}
-
-
-def _table_forms(table: Table, dialect_name: str) -> dict[str, Convert]:
-    forms = {}
-    for column in table.c:
-        form = _form(column.type, dialect_name)
-        if form is not None:
-            forms[column.key] = form
-    return forms
-
-
-def _form(kind: Any, dialect_name: str) -> Convert | None:
-    if isinstance(kind, ExactDecimal):
-        if dialect_name != "postgresql":
-            return Decimal  # SQLite keeps the decimal's text
-        exponent = Decimal(1).scaleb(-kind.scale)
-        return lambda value: Decimal(value).quantize(exponent, ROUND_HALF_UP)
-    if isinstance(kind, UtcDateTime):
-        return _utc
-    if isinstance(kind, JSON):
-        return _through_json
-    if isinstance(kind, SqlEnum) and kind.enum_class is not None:
-        return kind.enum_class
-    if isinstance(kind, String):
-        return _plain_text
-    return None
-
-
-def _utc(value: datetime) -> datetime:
-    """As UtcDateTime gives it back: in UTC, a time without a zone taken as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _through_json(value: Any) -> Any:
-    return orjson.loads(json_dumps(value))
-
-
-def _plain_text(value: Any) -> Any:
-    if type(value) is str:
-        return value
-    return value.value if isinstance(value, Enum) else str(value)
+def _only(values: Values, columns: Sequence[str] = LINE_COLUMNS) -> Values:
+    return {column: values.get(column) for column in columns}

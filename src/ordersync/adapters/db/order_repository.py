@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ScalarSelect, Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from ordersync.adapters.db.order_cache import OrderCache, after_flush
+from ordersync.adapters.db.order_cache import OrderCache
 from ordersync.adapters.db.order_rows import (
     ORDER_COLUMNS,
     Tracked,
@@ -21,7 +21,7 @@ from ordersync.adapters.db.tables import (
     commercial_orders,
     logistic_orders,
 )
-from ordersync.domain.history import snapshot
+from ordersync.domain.history import Snapshot, snapshot
 from ordersync.domain.orders import CommercialOrder, OrderIdType, OrderRecord
 
 MAX_ID = 2**31 - 1
@@ -59,21 +59,18 @@ class OrderRepository:
 
     def flush(self) -> None:
         """Write the tracked orders' changes (order_rows.flush); new orders get their ids."""
-        written = flush(self.session, self.tracked)
-        dialect = self.session.get_bind().dialect
+        flush(self.session, self.tracked)
         for t in self.tracked:
             if t.order.id is not None:
                 self._tracked_ids.setdefault(t.order.id, t.order)
-            if t.as_stored is not None:
-                t.as_stored = after_flush(dialect, t.order, t.as_stored, written)
 
     def committed(self) -> None:
         """The transaction committed: what is stored now is the next write's before."""
         for t in self.tracked:
             t.before = t.stored
             t.version_before = t.order.version
-            if t.as_stored is not None and self.cache is not None:
-                self.cache.keep(t.as_stored)
+            if t.kept and self.cache is not None:
+                self.cache.keep(t.stored)
 
     def relock(self, order: CommercialOrder, seen_version: int) -> CommercialOrder | None:
         """The order read (unlocked) before a call to an outside system, locked and taken
@@ -98,20 +95,22 @@ class OrderRepository:
             self._tracked_objects.add(id(order))
             self.tracked.append(Tracked(order, {}, {}, 0))
 
-    def _tracking(self, order: CommercialOrder) -> CommercialOrder:
-        """The order, from now on written at flush. Read twice in one unit of work, the
-        order is the one first taken (with the changes made to it since)."""
+    def _tracking(self, order: CommercialOrder, taken: Snapshot | None = None) -> CommercialOrder:
+        """The order, from now on written at flush (`taken`: its snapshot as read, if
+        known). Read twice in one unit of work, the order is the one first taken (with the
+        changes made to it since)."""
         assert order.id is not None
         if id(order) in self._tracked_objects:
             return order
         first = self._tracked_ids.get(order.id)
         if first is not None:
             return first
-        taken = snapshot(order)
+        if taken is None:
+            taken = snapshot(order)
         self._tracked_objects.add(id(order))
         self._tracked_ids[order.id] = order
         kept = self.cache is not None and len(self.tracked) < CACHED_PER_UNIT
-        self.tracked.append(Tracked(order, taken, taken, order.version, taken if kept else None))
+        self.tracked.append(Tracked(order, taken, taken, order.version, kept))
         return order
 
     def _first_order(self, query: Select[Any], locking: bool = False) -> CommercialOrder | None:
@@ -130,15 +129,15 @@ class OrderRepository:
             return None
         split = len(ORDER_COLUMNS)
         self.observe(row[split], row[split + 1])
-        order = self.cache.order(row[:split]) if self.cache is not None else None
-        if order is not None:
-            return self._tracking(order) if locking else order
+        hit = self.cache.order(row[:split]) if self.cache is not None else None
+        if hit is not None:
+            return self._tracking(*hit) if locking else hit[0]
         order = order_from_row(row[:split])
         attach_logistic_orders(self.session, [order])
         if not locking:
             return order
         taken = self._tracking(order)
-        if self.cache is not None and self.tracked[-1].order is order:
+        if self.cache is not None and self.tracked[-1].order is order and self.tracked[-1].kept:
             self.cache.keep(self.tracked[-1].stored)  # read under the lock: as committed
         return taken
 

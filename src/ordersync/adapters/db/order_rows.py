@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ordersync.adapters.db.bulk import one_of, update_by_id
+from ordersync.adapters.db.stored_form import after_flush
 from ordersync.adapters.db.tables import commercial_orders, logistic_orders, order_lines
 from ordersync.domain.errors import StaleWrite
 from ordersync.domain.history import Entity, Snapshot, snapshot
@@ -40,6 +41,14 @@ def _build(cls: type[T], columns: Sequence[str], values: Sequence[Any]) -> T:
     defaults), one dictionary update."""
     obj = object.__new__(cls)
     obj.__dict__.update(zip(columns, values, strict=True))
+    return obj
+
+
+def from_values(cls: type[T], values: dict[str, Any]) -> T:
+    """A domain object from its column values by name (a copy of them: a dictionary update,
+    a quarter of the time `_build` takes to pair a row's values with their names)."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
     return obj
 
 
@@ -101,29 +110,19 @@ def _attach_apart(session: Session, orders: Sequence[CommercialOrder]) -> None:
     did not read (the version its writer moved says the read is stale)."""
     lo, ol = logistic_orders.c, order_lines.c
     by_id = {o.id: o for o in orders}
-    logistic_rows = session.execute(
+    read: dict[int, LogisticOrder] = {}
+    for row in session.execute(
         select(logistic_orders).where(lo.commercial_order_id.in_(list(by_id))).order_by(lo.id)
-    ).all()
-    if not logistic_rows:
+    ):
+        read[row[0]] = _add_logistic_order(by_id, row)
+    if not read:
         return
-    read = [row[0] for row in logistic_rows]
     lines = (
         select(order_lines)
-        .where(one_of(session.get_bind().dialect, ol.logistic_order_id, read))
+        .where(one_of(session.get_bind().dialect, ol.logistic_order_id, list(read)))
         .order_by(ol.logistic_order_id, ol.id)
     )
-    attach_rows(by_id, logistic_rows, session.execute(lines))
-
-
-def attach_rows(
-    by_id: dict[Any, CommercialOrder],
-    logistic_rows: Iterable[Sequence[Any]],
-    line_rows: Iterable[Sequence[Any]],
-) -> None:
-    """Logistic orders and lines from their rows (the columns of their tables, in order; the
-    lines of logistic orders among `logistic_rows` only), added to their orders."""
-    read = {row[0]: _add_logistic_order(by_id, row) for row in logistic_rows}
-    for row in line_rows:
+    for row in session.execute(lines):
         read[row[1]].lines.append(_build(OrderLine, LINE_COLUMNS, row))
 
 
@@ -137,9 +136,9 @@ class Tracked:
     stored: Snapshot
     before: Snapshot
     version_before: int
-    # Its rows as the database holds them, when the process's order cache is to keep them
-    # (order_cache.after_flush); None otherwise.
-    as_stored: Snapshot | None = None
+    # Whether the process's order cache is to keep its rows: `stored` then holds them in the
+    # database's form (stored_form.after_flush), not merely values equal to them.
+    kept: bool = False
 
 
 @dataclass
@@ -255,8 +254,12 @@ def flush(session: Session, tracked: Sequence[Tracked]) -> dict[int, Sequence[st
     _insert(session, commercial_orders, [(None, o) for o in writes.new_orders], None, written)
     _insert(session, logistic_orders, writes.new_logistic_orders, "commercial_order_id", written)
     _insert(session, order_lines, writes.new_lines, "logistic_order_id", written)
+    dialect = session.get_bind().dialect
     for t in tracked:
-        t.stored = snapshot(t.order)
+        if t.kept:
+            t.stored = after_flush(dialect, t.order, t.stored, written)
+        else:
+            t.stored = snapshot(t.order)
     return written
 
 
