@@ -224,13 +224,16 @@ def test_the_cache_holds_at_most_its_lines_least_recently_used_out(client: TestC
     assert small.order(_order_rows(app, big)) is not None
 
 
-def test_a_process_with_no_order_cache_reads_every_order(database_url: str) -> None:
+def test_a_process_with_no_order_cache_reads_every_order(
+    client: TestClient,  # its clean-up removes the order made here
+    database_url: str,
+) -> None:
     app = create_app(Settings(database_url=database_url, order_cache_lines=0))
     try:
         assert app.state.order_cache is None
-        with TestClient(app) as client:
-            reference = create_order(client)
-            _ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1}]))
+        with TestClient(app) as uncached:
+            reference = create_order(uncached)
+            _ok(put_lines(uncached, reference, [{"id": "OP-TIER", "quantity": 1}]))
             with _selects(app) as selects:
                 _read(app, reference, app.state.order_cache)
             assert len(selects) == 2, selects  # the order, its logistic orders and lines

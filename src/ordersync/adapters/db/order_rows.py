@@ -228,12 +228,14 @@ def _compare_children(writes: _Writes, order: CommercialOrder, stored: Snapshot)
             writes.removed_logistic_orders.append(ident)
 
 
-def flush(session: Session, tracked: Sequence[Tracked]) -> dict[int, Sequence[str]]:
+def flush(session: Session, tracked: Sequence[Tracked]) -> None:
     """Write what changed in the tracked orders since they were read (or last flushed), and
     take their new state as the stored one. Every order that changed, through any of its
     entities, moves to the next version; if another writer moved it first (its version is
-    no longer the one read), StaleWrite and nothing is written. Returns the columns each
-    written object's row got, by the object's id() (every column of a new row)."""
+    no longer the one read), StaleWrite and nothing is written. The new stored state of an
+    order the order cache keeps is its rows in the database's form (stored_form), built
+    from what each statement wrote (`written`: the columns each written object's row got,
+    by the object's id(); every column of a new row)."""
     writes = _plan(tracked)
     written: dict[int, Sequence[str]] = {}
     c = commercial_orders.c
@@ -260,7 +262,6 @@ def flush(session: Session, tracked: Sequence[Tracked]) -> dict[int, Sequence[st
             t.stored = after_flush(dialect, t.order, t.stored, written)
         else:
             t.stored = snapshot(t.order)
-    return written
 
 
 def _delete(session: Session, table: Table, ids: list[int]) -> None:
