@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -37,3 +38,19 @@ def test_migrated_database_matches_the_declared_tables(client: TestClient) -> No
         )
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_order_lines_keep_room_in_their_pages_on_postgresql(client: TestClient) -> None:
+    """Table storage options are not compared above: the fillfactor that the table declares
+    (postgresql_with) and migration 0010 sets, read back from the catalog."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("fillfactor is a PostgreSQL storage option; SQLite has none")
+    with engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'order_lines'"
+        ).scalar_one()
+    assert options == ["fillfactor=70"]
+    assert metadata.tables["order_lines"].dialect_options["postgresql"]["with"] == {
+        "fillfactor": 70
+    }
