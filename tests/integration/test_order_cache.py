@@ -205,23 +205,36 @@ def _order_rows(app: FastAPI, reference: str) -> Any:
 
 
 def test_the_cache_holds_at_most_its_lines_least_recently_used_out(client: TestClient) -> None:
+    """An order counts its lines and one for itself against the bound."""
     app: FastAPI = client.app  # type: ignore[assignment]
-    small = OrderCache(max_lines=3)
+    small = OrderCache(max_lines=5)
     one, two, big = create_order(client), create_order(client), create_order(client)
     _ok(put_lines(client, one, [{"id": o, "quantity": 1} for o in OFFERS[:2]]))
     _ok(put_lines(client, two, [{"id": "OP-0003", "quantity": 1}]))
-    _ok(put_lines(client, big, [{"id": o, "quantity": 1} for o in OFFERS[:4]]))
+    _ok(put_lines(client, big, [{"id": o, "quantity": 1} for o in OFFERS[:5]]))
     for reference in (one, two, big):
         _read(app, reference, small)
-    # 2 + 1 lines fit; the 4-line order is never kept.
+    # (2 + 1) + (1 + 1) fit; the 5-line order (6) is never kept.
     assert small.order(_order_rows(app, one)) is not None
     assert small.order(_order_rows(app, two)) is not None
     assert small.order(_order_rows(app, big)) is None
-    _ok(put_lines(client, big, [{"id": o, "quantity": 0} for o in OFFERS[1:4]]))
-    _read(app, big, small)  # 1 line now: the least recently used order (one) makes room
+    _ok(put_lines(client, big, [{"id": o, "quantity": 0} for o in OFFERS[1:5]]))
+    _read(app, big, small)  # 1 + 1 now: the least recently used order (one) makes room
     assert small.order(_order_rows(app, one)) is None
     assert small.order(_order_rows(app, two)) is not None
     assert small.order(_order_rows(app, big)) is not None
+
+
+def test_orders_without_lines_fill_the_cache_no_further_than_its_bound(
+    client: TestClient,
+) -> None:
+    app: FastAPI = client.app  # type: ignore[assignment]
+    small = OrderCache(max_lines=3)
+    empty = [create_order(client) for _ in range(5)]
+    for reference in empty:
+        _read(app, reference, small)
+    kept = [small.order(_order_rows(app, reference)) is not None for reference in empty]
+    assert kept == [False, False, True, True, True]
 
 
 def test_a_process_with_no_order_cache_reads_every_order(

@@ -46,6 +46,12 @@ class _Kept:
     logistic_orders: tuple[Values, ...]  # by id
     lines: tuple[Values, ...]  # by logistic order, then id
 
+    @property
+    def size(self) -> int:
+        """What it counts against the bound: its lines, and one for the order itself (so
+        that orders without lines cannot fill the process unbounded)."""
+        return len(self.lines) + 1
+
 
 class OrderCache:
     """Per process, shared by its threads. It holds rows as dictionaries of column values,
@@ -104,17 +110,17 @@ class OrderCache:
         order_id = kept.order[0]
         with self._lock:
             self._drop(order_id)
-            if len(lines) > self.max_lines:
+            if kept.size > self.max_lines:
                 return
             self._kept[order_id] = kept
-            self._lines += len(lines)
+            self._lines += kept.size
             while self._lines > self.max_lines:
                 self._drop(next(iter(self._kept)))
 
     def _drop(self, order_id: int) -> None:
         old = self._kept.pop(order_id, None)
         if old is not None:
-            self._lines -= len(old.lines)
+            self._lines -= old.size
 
 
 def _only(values: Values, columns: Sequence[str] = LINE_COLUMNS) -> Values:
