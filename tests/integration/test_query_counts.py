@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from ordersync.adapters.db.order_rows import JOINED_UP_TO
+from ordersync.api.app import create_app
+from ordersync.settings import Settings
 from tests.api import create_order, headers, load, put_lines
 from tests.bundle import catalog_bundle
 
@@ -98,6 +100,32 @@ def test_update_lines_is_a_fixed_number_of_statements_whatever_the_lines(
     assert sorted(_kinds(statements)) == [
         "INSERT order_history",
         *_order_reads(lines),
+        "UPDATE commercial_orders",
+        "UPDATE logistic_orders",
+        "UPDATE order_lines",
+    ], statements
+
+
+@pytest.mark.parametrize("lines", [SMALL, LARGE])
+def test_update_lines_of_an_order_the_process_does_not_keep_reads_its_lines(
+    client: TestClient, database_url: str, lines: int
+) -> None:
+    """A process with no order cache (as after another process wrote the order): the
+    order's logistic orders and lines are read, joined or apart by size."""
+    reference = _order_with_lines(client, lines)
+    other = create_app(Settings(database_url=database_url, order_cache_lines=0))
+    try:
+        with TestClient(other) as uncached:
+            for quantity in (2, 4, 3):  # counted: the third (the caller, the catalog cached)
+                body = [{"id": f"OP-{i:04d}", "quantity": quantity} for i in range(1, lines + 1)]
+                with count_statements(uncached) as statements:
+                    response = put_lines(uncached, reference, body)
+                assert response.status_code == 200, response.text
+    finally:
+        other.state.engine.dispose()
+    assert sorted(_kinds(statements)) == [
+        "INSERT order_history",
+        *_order_reads(lines, kept=False),
         "UPDATE commercial_orders",
         "UPDATE logistic_orders",
         "UPDATE order_lines",
