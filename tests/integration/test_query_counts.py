@@ -63,6 +63,18 @@ def _order_reads(lines: int, *, kept: bool = True) -> list[str]:
     return ["SELECT"] * (2 if lines <= JOINED_UP_TO else 3)
 
 
+def _update_lines_statements(lines: int, *, kept: bool) -> list[str]:
+    """An update of lines, sorted: the order read; the lines, the logistic orders and the
+    order (version) written; the history entry."""
+    return [
+        "INSERT order_history",
+        *_order_reads(lines, kept=kept),
+        "UPDATE commercial_orders",
+        "UPDATE logistic_orders",
+        "UPDATE order_lines",
+    ]
+
+
 def _kinds(statements: list[str]) -> list[str]:
     """Each statement's verb and table, e.g. "UPDATE order_lines"."""
     kinds = []
@@ -97,13 +109,7 @@ def test_update_lines_is_a_fixed_number_of_statements_whatever_the_lines(
     # Lock and read the order (its logistic orders and lines are kept since this process
     # wrote them); write the lines, the logistic orders and the order (version); the
     # history entry.
-    assert sorted(_kinds(statements)) == [
-        "INSERT order_history",
-        *_order_reads(lines),
-        "UPDATE commercial_orders",
-        "UPDATE logistic_orders",
-        "UPDATE order_lines",
-    ], statements
+    assert sorted(_kinds(statements)) == _update_lines_statements(lines, kept=True), statements
 
 
 @pytest.mark.parametrize("lines", [SMALL, LARGE])
@@ -123,13 +129,7 @@ def test_update_lines_of_an_order_the_process_does_not_keep_reads_its_lines(
             assert response.status_code == 200, response.text
     finally:
         other.state.engine.dispose()
-    assert sorted(_kinds(statements)) == [
-        "INSERT order_history",
-        *_order_reads(lines, kept=False),
-        "UPDATE commercial_orders",
-        "UPDATE logistic_orders",
-        "UPDATE order_lines",
-    ], statements
+    assert sorted(_kinds(statements)) == _update_lines_statements(lines, kept=False), statements
 
 
 def test_a_synchronise_with_nothing_to_change_only_reads_the_order(client: TestClient) -> None:
