@@ -477,6 +477,8 @@ order_history = Table(
     Column("request_id", String(64)),
     Column("version_before", Integer, nullable=False),
     Column("version_after", Integer, nullable=False),
+    # Compressed with lz4 on PostgreSQL where the server has it (migration 0011): a big
+    # order's synchronise writes one entry of several hundred kilobytes.
     Column("changes", JSON, nullable=False),
     Index("ix_order_history_order_id", "order_id", "id"),
 )
