@@ -17,12 +17,11 @@ from sqlalchemy import event, select, text
 from ordersync.adapters.db.order_cache import OrderCache
 from ordersync.adapters.db.tables import commercial_orders
 from ordersync.adapters.db.unit_of_work import UnitOfWork
-from ordersync.api.app import create_app
 from ordersync.domain.orders import CommercialOrder
-from ordersync.settings import Settings
 from tests.api import create_order, get_order, headers, load, put_lines
 from tests.bundle import catalog_bundle
 from tests.integration.operator_helpers import ADDRESS, logistic_refs, patch
+from tests.integration.second_process import second_process
 
 OFFERS = [f"OP-{i:04d}" for i in range(1, 61)]  # 60 lines: read apart when not kept
 
@@ -152,16 +151,11 @@ def test_a_write_by_another_process_is_seen_by_the_next_write(
     app: FastAPI = client.app  # type: ignore[assignment]
     reference = create_order(client)
     _ok(put_lines(client, reference, [{"id": "OP-TIER", "quantity": 1}]))
-    other = create_app(Settings(database_url=database_url))
-    try:
-        # No lifespan: it would take over import jobs other tests left unfinished.
-        elsewhere = TestClient(other)
+    with second_process(database_url) as (_, elsewhere):
         _ok(put_lines(elsewhere, reference, [{"id": "OP-TIER", "quantity": 5}]))
         # This process still keeps the order at quantity 1; its row moved on, so the next
         # write reads the lines again and builds on quantity 5.
         _ok(put_lines(client, reference, [{"id": "OP-0001", "quantity": 1}]))
-    finally:
-        other.state.engine.dispose()
     body = get_order(client, reference)
     lines = {ln["offerPriceExternalId"]: ln for lo in body["logisticOrders"] for ln in lo["lines"]}
     assert (lines["OP-TIER"]["quantity"], lines["OP-0001"]["quantity"]) == (5, 1)
@@ -246,14 +240,10 @@ def test_a_process_with_no_order_cache_reads_every_order(
     client: TestClient,  # its clean-up removes the order made here
     database_url: str,
 ) -> None:
-    app = create_app(Settings(database_url=database_url, order_cache_lines=0))
-    try:
+    with second_process(database_url, order_cache_lines=0) as (app, uncached):
         assert app.state.order_cache is None
-        uncached = TestClient(app)  # no lifespan: it would take over unfinished import jobs
         reference = create_order(uncached)
         _ok(put_lines(uncached, reference, [{"id": "OP-TIER", "quantity": 1}]))
         with _selects(app) as selects:
             _read(app, reference, app.state.order_cache)
         assert len(selects) == 2, selects  # the order, its logistic orders and lines
-    finally:
-        app.state.engine.dispose()

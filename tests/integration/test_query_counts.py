@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from ordersync.adapters.db.order_rows import JOINED_UP_TO
-from ordersync.api.app import create_app
-from ordersync.settings import Settings
 from tests.api import create_order, headers, load, put_lines
 from tests.bundle import catalog_bundle
+from tests.integration.second_process import second_process
 
 SMALL, LARGE = 1, 200
 
@@ -119,16 +118,12 @@ def test_update_lines_of_an_order_the_process_does_not_keep_reads_its_lines(
     """A process with no order cache (as after another process wrote the order): the
     order's logistic orders and lines are read, joined or apart by size."""
     reference = _order_with_lines(client, lines)
-    other = create_app(Settings(database_url=database_url, order_cache_lines=0))
-    try:
-        uncached = TestClient(other)  # no lifespan: it would take over unfinished import jobs
+    with second_process(database_url, order_cache_lines=0) as (_, uncached):
         for quantity in (2, 4, 3):  # counted: the third (the caller, the catalog cached)
             body = [{"id": f"OP-{i:04d}", "quantity": quantity} for i in range(1, lines + 1)]
             with count_statements(uncached) as statements:
                 response = put_lines(uncached, reference, body)
             assert response.status_code == 200, response.text
-    finally:
-        other.state.engine.dispose()
     assert sorted(_kinds(statements)) == _update_lines_statements(lines, kept=False), statements
 
 
