@@ -7,9 +7,9 @@ case, attaches `py-spy record` to it while a client on this machine makes the ca
 
 - GET of a 5-line order (`GET /v1/shop/commercial-orders/{ref}`);
 - update of one line of a 5-line order (`PUT /v2/shop/commercial-orders/{ref}/lines`);
-- synchronise of a 1,000-line order, every line repriced (the prices are reloaded between
-  calls by this script, straight into the database: the server is idle then, and py-spy
-  samples only threads that are running).
+- synchronise of a 1,000-line order (`--sync-lines`), every line repriced (the prices are
+  reloaded between calls by this script, straight into the database: the server is idle
+  then, and py-spy samples only threads that are running).
 
 py-spy samples the server's stacks (250 per second by default) without touching its code,
 idle threads included, so time waiting on PostgreSQL counts; stacks of a thread waiting for
@@ -219,7 +219,10 @@ def main() -> None:
     parser.add_argument(
         "--calls", type=int, default=300, help="Calls per small case (GET, update)"
     )
-    parser.add_argument("--sync-calls", type=int, default=60, help="1,000-line synchronises")
+    parser.add_argument("--sync-calls", type=int, default=60, help="repriced synchronises")
+    parser.add_argument(
+        "--sync-lines", type=int, default=1000, help="lines of the synchronised order"
+    )
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument(
         "--min-share", type=float, default=2.0, help="Hide functions under this share (%%)"
@@ -238,7 +241,7 @@ def main() -> None:
                 served_process(env, args=["--workers", "1"]) as server,
                 httpx.Client(base_url=server.base_url, timeout=60) as client,
             ):
-                cases = build_cases(app, client, args.calls, args.sync_calls)
+                cases = build_cases(app, client, args.calls, args.sync_calls, args.sync_lines)
                 for title, warm, run in cases:
                     warm()
                     collapsed = record(server.pid, args.rate, run)
@@ -258,9 +261,11 @@ def load_bundle_into(app: FastAPI) -> None:
 Case = tuple[str, Callable[[], None], Callable[[], None]]
 
 
-def build_cases(app: FastAPI, client: httpx.Client, calls: int, sync_calls: int) -> list[Case]:
+def build_cases(
+    app: FastAPI, client: httpx.Client, calls: int, sync_calls: int, sync_lines: int
+) -> list[Case]:
     small = order_with_lines(client, 5)
-    big = order_with_lines(client, 1000)
+    big = order_with_lines(client, sync_lines)
     repricer = Repricer(app)
     order_path = f"/v1/shop/commercial-orders/{small}"
     lines_path = f"/v2/shop/commercial-orders/{small}/lines"
@@ -283,7 +288,7 @@ def build_cases(app: FastAPI, client: httpx.Client, calls: int, sync_calls: int)
     def repriced_sync(n: int) -> Callable[[], None]:
         def run() -> None:
             for i in range(n):
-                repricer.set_price(1000, PRICES[i % 2])
+                repricer.set_price(sync_lines, PRICES[i % 2])
                 expect(sync(client, big), 200)
 
         return run
@@ -292,7 +297,7 @@ def build_cases(app: FastAPI, client: httpx.Client, calls: int, sync_calls: int)
         (f"GET of a 5-line order, {calls} calls", get(20), get(calls)),
         (f"update of one line of a 5-line order, {calls} calls", update(20), update(calls)),
         (
-            f"synchronise of a 1,000-line order, every line repriced, {sync_calls} calls",
+            f"synchronise of a {sync_lines:,}-line order, every line repriced, {sync_calls} calls",
             repriced_sync(4),
             repriced_sync(sync_calls),
         ),

@@ -4,11 +4,14 @@ versions and field changes; a refused write or one that changes nothing leaves n
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
 
+from ordersync.adapters.db.tables import order_history
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.api.app import create_app
 from ordersync.settings import Settings
@@ -103,6 +106,38 @@ def test_a_synchronise_that_changes_prices_is_a_sync_entry(
     latest = entries(client, order_with_line)[0]
     assert latest["source"] == "SYNC"
     assert ("LINE", "net_unit_price") in fields(latest)
+
+
+def test_changes_are_stored_as_arrays_and_older_objects_still_read(
+    client: TestClient, order_with_line: str
+) -> None:
+    """An entry's changes are stored as `[entity, id, field, before, after]`; entries
+    written before that form, as objects with those keys, read the same."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        order_id, stored = conn.execute(
+            select(order_history.c.order_id, order_history.c.changes)
+            .order_by(order_history.c.id.desc())
+            .limit(1)
+        ).one()
+        entity, _, field, before, after = stored[-1]  # the line the fixture added
+        assert (entity, field, before) == ("LINE", None, None)
+        assert after["offerPriceExternalId"] == "OP-TIER"
+        old = {"entity": "LINE", "id": 7, "field": "quantity", "before": 1, "after": 2}
+        conn.execute(
+            insert(order_history).values(
+                order_id=order_id,
+                at=datetime(2026, 11, 1, tzinfo=UTC),
+                source="API",
+                version_before=2,
+                version_after=3,
+                changes=[old],
+            )
+        )
+    latest, previous = entries(client, order_with_line)[:2]
+    assert latest["changes"] == [old]
+    added = previous["changes"][-1]
+    assert (added["entity"], added["field"], added["before"]) == ("LINE", None, None)
 
 
 def test_a_synchronise_with_nothing_to_change_leaves_no_entry(

@@ -54,7 +54,7 @@ def test_a_history_entry_of_the_domain_reads_as_a_row() -> None:
         source=Source.IMPORT,
         version_before=2,
         version_after=3,
-        changes=(Change(entity=Entity.LINE, id=13, field="quantity", before=5, after=12),),
+        changes=(Change((Entity.LINE, 13, "quantity", 5, 12)),),
         job_id="job-1",
         line_number=2,
     )

@@ -173,20 +173,14 @@ def _row_changes(
     if line_before is not None and values_before is not None:
         if line_after is None:
             summary = _line_summary(line_before, values_before)
-            changes.append(
-                Change(
-                    entity=Entity.LINE, id=line_before.id, field=None, before=summary, after=None
-                )
-            )
+            changes.append(Change((Entity.LINE, line_before.id, None, summary, None)))
         elif values_after is not None:
             _changed_fields(
                 changes, Entity.LINE, line_before.id, _LINE, values_before, values_after
             )
     elif line_after is not None and values_after is not None:
         summary = _line_summary(line_after, values_after)
-        changes.append(
-            Change(entity=Entity.LINE, id=line_after.id, field=None, before=None, after=summary)
-        )
+        changes.append(Change((Entity.LINE, line_after.id, None, None, summary)))
     return changes
 
 
@@ -203,11 +197,13 @@ def _changed_fields(
     changes.extend(
         [
             Change(
-                entity=entity,
-                id=ident,
-                field=name,
-                before=previous if stored is None else stored(previous),
-                after=value if stored is None else stored(value),
+                (
+                    entity,
+                    ident,
+                    name,
+                    previous if stored is None else stored(previous),
+                    value if stored is None else stored(value),
+                )
             )
             for name, stored, previous, value in zip(
                 followed.names, followed.stored, old, new, strict=True

@@ -37,9 +37,7 @@ class HistoryRepository:
                     "request_id": e.actor.request_id,
                     "version_before": e.version_before,
                     "version_after": e.version_after,
-                    "changes": list(
-                        e.changes
-                    ),  # each Change is a dictionary: orjson writes it in C
+                    "changes": list(e.changes),  # each Change a list: orjson writes it in C
                 }
                 for e in entries
             ],
@@ -71,16 +69,24 @@ def _entry(r: Row[Any]) -> HistoryEntry:
         source=Source(m["source"]),
         version_before=m["version_before"],
         version_after=m["version_after"],
-        changes=tuple(
-            Change(
-                entity=Entity(c["entity"]),
-                id=c["id"],
-                field=c["field"],
-                before=c["before"],
-                after=c["after"],
-            )
-            for c in m["changes"]
-        ),
+        changes=tuple(map(_change, m["changes"])),
         job_id=m["job_id"],
         line_number=m["line_number"],
     )
+
+
+def _change(stored: list[Any] | dict[str, Any]) -> Change:
+    """A change as stored: `[entity, id, field, before, after]`, or, in entries written
+    before stop 21, an object with those keys."""
+    if isinstance(stored, dict):
+        return Change(
+            (
+                Entity(stored["entity"]),
+                stored["id"],
+                stored["field"],
+                stored["before"],
+                stored["after"],
+            )
+        )
+    entity, ident, field, before, after = stored
+    return Change((Entity(entity), ident, field, before, after))
