@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Source(StrEnum):
@@ -78,8 +78,10 @@ class Change(list[Any]):
         }
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
+    """One per write, and one per changed row of an import (a named tuple: built in a
+    third of a frozen dataclass's time, rules.quantities says why)."""
+
     order_id: int
     at: datetime
     actor: Actor

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 # Rows applied per transaction (ORDERSYNC_IMPORT_CHUNK_ROWS): each chunk holds its rows,
 # their orders and lines in memory (two chunks at once on PostgreSQL, one being written while
@@ -116,8 +117,9 @@ class FileCode(StrEnum):
     MALFORMED = "IMPORT_FILE_MALFORMED"
 
 
-@dataclass(frozen=True)
-class RowOutcome:
+class RowOutcome(NamedTuple):
+    """One per row of an import (a named tuple: rules.quantities says why)."""
+
     line_number: int
     result: RowResult
     code: str | None = None

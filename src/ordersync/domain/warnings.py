@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class WarningCode(StrEnum):
@@ -23,9 +23,9 @@ class WarningCode(StrEnum):
     LINE_NOT_ON_ORDER = "LINE_NOT_ON_ORDER"
 
 
-@dataclass(frozen=True)
-class OrderWarning:
-    """`id` is the line's offer price external id (the variant's for an unmatched VARIANT line)."""
+class OrderWarning(NamedTuple):
+    """`id` is the line's offer price external id (the variant's for an unmatched VARIANT line).
+    A named tuple: a repriced synchronise makes one per line (rules.quantities says why)."""
 
     id: str
     code: WarningCode

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -112,8 +112,8 @@ def within_quoted_stock(
     an already bounded quantity finds only the latter."""
     if quote.available_quantity is None:
         return bounded
-    lowered = bound_quantity(bounded.quantity, replace(limits, stock=quote.available_quantity))
-    return replace(lowered, adjustments=bounded.adjustments + lowered.adjustments)
+    lowered = bound_quantity(bounded.quantity, limits._replace(stock=quote.available_quantity))
+    return lowered._replace(adjustments=bounded.adjustments + lowered.adjustments)
 
 
 def check_request(updates: Sequence[LineUpdate]) -> None:

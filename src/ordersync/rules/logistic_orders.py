@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ordersync.domain.errors import Conflict, ErrorCode, FieldError, Unprocessable
 from ordersync.domain.statuses import (
@@ -19,8 +18,7 @@ DRAFT_STATUSES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class LogisticOrderPatch:
+class LogisticOrderPatch(NamedTuple):
     status: LogisticOrderStatus | None = None
     external_id: str | None = None
     shipping_address: dict[str, Any] | None = None

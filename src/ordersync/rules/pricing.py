@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ordersync.domain.catalog import OfferPrice, PriceTier
 from ordersync.domain.orders import OrderLine
@@ -39,10 +39,10 @@ def best_offer_price(candidates: Iterable[tuple[OfferPrice, int]]) -> OfferPrice
     return ranked[0][0] if ranked else None
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     """Current unit prices of a line at a quantity, and what the pricing system says of its
-    availability (STANDARD quotes are always available: stock is checked locally)."""
+    availability (STANDARD quotes are always available: stock is checked locally). A named
+    tuple: one per line of every priced write (rules.quantities says why)."""
 
     net_unit_price: Decimal
     gross_unit_price: Decimal

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ordersync.domain.catalog import OfferPrice, OperationLine
 from ordersync.domain.warnings import WarningCode
 
 
-@dataclass(frozen=True)
-class QuantityLimits:
+# Named tuples, not frozen dataclasses, for what the rules make per line: as immutable, and
+# built in a third of the time (a frozen dataclass sets each field through
+# object.__setattr__; stop 21). Changed with `_replace`.
+class QuantityLimits(NamedTuple):
     minimum: int | None = None
     maximum: int | None = None
     step: int = 1
@@ -40,10 +42,9 @@ class QuantityLimits:
         return cls(minimum, maximum, max(offer_price.quantity_step, 1), stock)
 
 
-@dataclass(frozen=True)
-class BoundedQuantity:
+class BoundedQuantity(NamedTuple):
     quantity: int
-    adjustments: tuple[tuple[WarningCode, str], ...] = field(default=())
+    adjustments: tuple[tuple[WarningCode, str], ...] = ()
 
     @property
     def orderable(self) -> bool:

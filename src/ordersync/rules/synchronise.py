@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from ordersync.domain.catalog import BuyerContext, CustomField, CustomFieldEntity, OfferPrice
 from ordersync.domain.money import round_money
@@ -87,8 +88,7 @@ def _differs(line: OrderLine, change: _LineChange, currency: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Bounded:
+class _Bounded(NamedTuple):
     line: OrderLine
     offer_price: OfferPrice
     limits: QuantityLimits

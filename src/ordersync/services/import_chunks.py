@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -37,8 +37,7 @@ from ordersync.rules.internal_order_update import (
 from ordersync.services.order_context import utcnow
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     line_number: int
     row: ImportRow
 
