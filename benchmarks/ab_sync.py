@@ -8,7 +8,9 @@ PostgreSQL database holding the test catalog, gives each a 1,000-line order of i
 then, call after call, reloads the prices of those orders' offers (a data bundle, outside
 the timing, so every line is repriced) and synchronises each variant's order once, in an
 order that alternates. Every variant sees the same machine in the same seconds; it prints
-each one's p50, p90 and p99.
+each one's p50, p90 and p99, and the median CPU time its server spent on a call (all its
+threads, from Linux's /proc/<pid>/task/*/schedstat, with one worker per server): less
+disturbed than the wall-clock time by what else the machine is running.
 
 A variant is `NAME` or `NAME:VAR=VALUE,VAR=VALUE` (environment of its server). The default
 compares CPython's own garbage-collector threshold with the serving process's
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import httpx
 from _common import (
@@ -38,7 +41,7 @@ from _common import (
 )
 from sync import PRICES, Repricer, expect, order_with_lines, sync
 from tests.bundle import catalog_bundle
-from tests.server_process import served
+from tests.server_process import served_process
 
 from ordersync.adapters.db.unit_of_work import UnitOfWork
 from ordersync.services.data_bundle import load_bundle
@@ -55,6 +58,21 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
             raise SystemExit(f"--variant {text!r}: expected NAME:VAR=VALUE,VAR=VALUE")
         env[key] = value
     return name, env
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time of every thread of the process so far (None where Linux's schedstat is
+    not there)."""
+    try:
+        return (
+            sum(
+                int((task / "schedstat").read_text().split()[0])
+                for task in Path(f"/proc/{pid}/task").iterdir()
+            )
+            / 1e9
+        )
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def main() -> None:
@@ -76,27 +94,36 @@ def main() -> None:
         with running_app(url, "in-process") as (app, _), ExitStack() as servers:
             load_bundle(UnitOfWork(app.state.session_factory), catalog_bundle())
             clients: dict[str, httpx.Client] = {}
+            pids: dict[str, int] = {}
             for name, env in variants.items():
-                base_url = servers.enter_context(
-                    served(
+                server = servers.enter_context(
+                    served_process(
                         {"ORDERSYNC_DATABASE_URL": url, "ORDERSYNC_LOG_LEVEL": "WARNING", **env},
                         args=["--workers", str(args.workers)],
                     )
                 )
-                clients[name] = servers.enter_context(httpx.Client(base_url=base_url, timeout=60))
+                pids[name] = server.pid
+                clients[name] = servers.enter_context(
+                    httpx.Client(base_url=server.base_url, timeout=60)
+                )
             orders = {name: order_with_lines(c, args.lines) for name, c in clients.items()}
             repricer = Repricer(app)
             samples: dict[str, list[float]] = {name: [] for name in clients}
+            cpu: dict[str, list[float]] = {name: [] for name in clients}
             names = list(clients)
             for i in range(args.warmup + args.calls):
                 repricer.set_price(args.lines, PRICES[i % 2])
                 for name in names if i % 2 else reversed(names):
+                    cpu_before = cpu_seconds(pids[name])
                     began = time.perf_counter()
                     response = sync(clients[name], orders[name])
                     elapsed = (time.perf_counter() - began) * 1000
+                    cpu_after = cpu_seconds(pids[name])
                     expect(response, 200)
                     if i >= args.warmup:
                         samples[name].append(elapsed)
+                        if cpu_before is not None and cpu_after is not None:
+                            cpu[name].append((cpu_after - cpu_before) * 1000)
     print()
     print(
         f"{args.lines}-line synchronise, every line repriced, {args.calls} calls per variant "
@@ -109,10 +136,11 @@ def main() -> None:
             percentile(values, 50),
             percentile(values, 90),
             percentile(values, 99),
+            percentile(cpu[name], 50) if cpu[name] and args.workers == 1 else "-",
         ]
         for name, values in samples.items()
     ]
-    print_table(["variant", "environment", "p50 ms", "p90 ms", "p99 ms"], rows)
+    print_table(["variant", "environment", "p50 ms", "p90 ms", "p99 ms", "CPU p50 ms"], rows)
     print(f"\nTotal run time {time.perf_counter() - started:.0f} s")
 
 
