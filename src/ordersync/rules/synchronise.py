@@ -207,9 +207,10 @@ def plan_synchronisation(
                 OrderWarning(
                     wid,
                     WarningCode.PRICE_CHANGED,
-                    f"Net unit price {line.net_unit_price} -> {quote.net_unit_price}, gross "
-                    f"{line.gross_unit_price} -> {quote.gross_unit_price}, tax rate "
-                    f"{line.tax_rate} -> {quote.tax_rate}.",
+                    # `!s`: str() of a Decimal is a quarter of the time of its format().
+                    f"Net unit price {line.net_unit_price!s} -> {quote.net_unit_price!s}, "
+                    f"gross {line.gross_unit_price!s} -> {quote.gross_unit_price!s}, tax rate "
+                    f"{line.tax_rate!s} -> {quote.tax_rate!s}.",
                 )
             )
         change = _LineChange(line, offer_price, bounded.quantity, quote)
