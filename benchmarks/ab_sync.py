@@ -8,9 +8,10 @@ PostgreSQL database holding the test catalog, gives each a 1,000-line order of i
 then, call after call, reloads the prices of those orders' offers (a data bundle, outside
 the timing, so every line is repriced) and synchronises each variant's order once, in an
 order that alternates. Every variant sees the same machine in the same seconds; it prints
-each one's p50, p90 and p99, and the median CPU time its server spent on a call (all its
-threads, from Linux's /proc/<pid>/task/*/schedstat, with one worker per server): less
-disturbed than the wall-clock time by what else the machine is running.
+each one's p50, p90 and p99, the median CPU time its server spent on a call (all its
+threads, from Linux's /proc/<pid>/task/*/schedstat, with one worker per server), less
+disturbed than the wall-clock time by what else the machine is running, and the median CPU
+time PostgreSQL's processes spent meanwhile (when the database is on this machine).
 
 A variant is `NAME` or `NAME:VAR=VALUE,VAR=VALUE` (environment of its server). The default
 compares CPython's own garbage-collector threshold with the serving process's
@@ -75,6 +76,25 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def postgres_cpu_seconds() -> float | None:
+    """The CPU time of every process of this machine named `postgres*` so far (None
+    without /proc): the database's work during a call, when it runs here."""
+    total = 0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if not (entry / "comm").read_text().startswith("postgres"):
+                    continue
+                total += int((entry / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+    except OSError:
+        return None
+    return total / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", action="append", help="NAME[:VAR=VALUE,...] (repeat)")
@@ -110,20 +130,23 @@ def main() -> None:
             repricer = Repricer(app)
             samples: dict[str, list[float]] = {name: [] for name in clients}
             cpu: dict[str, list[float]] = {name: [] for name in clients}
+            database_cpu: dict[str, list[float]] = {name: [] for name in clients}
             names = list(clients)
             for i in range(args.warmup + args.calls):
                 repricer.set_price(args.lines, PRICES[i % 2])
                 for name in names if i % 2 else reversed(names):
-                    cpu_before = cpu_seconds(pids[name])
+                    cpu_before, db_before = cpu_seconds(pids[name]), postgres_cpu_seconds()
                     began = time.perf_counter()
                     response = sync(clients[name], orders[name])
                     elapsed = (time.perf_counter() - began) * 1000
-                    cpu_after = cpu_seconds(pids[name])
+                    cpu_after, db_after = cpu_seconds(pids[name]), postgres_cpu_seconds()
                     expect(response, 200)
                     if i >= args.warmup:
                         samples[name].append(elapsed)
                         if cpu_before is not None and cpu_after is not None:
                             cpu[name].append((cpu_after - cpu_before) * 1000)
+                        if db_before is not None and db_after is not None:
+                            database_cpu[name].append((db_after - db_before) * 1000)
     print()
     print(
         f"{args.lines}-line synchronise, every line repriced, {args.calls} calls per variant "
@@ -137,10 +160,14 @@ def main() -> None:
             percentile(values, 90),
             percentile(values, 99),
             percentile(cpu[name], 50) if cpu[name] and args.workers == 1 else "-",
+            percentile(database_cpu[name], 50) if database_cpu[name] else "-",
         ]
         for name, values in samples.items()
     ]
-    print_table(["variant", "environment", "p50 ms", "p90 ms", "p99 ms", "CPU p50 ms"], rows)
+    print_table(
+        ["variant", "environment", "p50 ms", "p90 ms", "p99 ms", "CPU p50 ms", "PG CPU p50 ms"],
+        rows,
+    )
     print(f"\nTotal run time {time.perf_counter() - started:.0f} s")
 
 
