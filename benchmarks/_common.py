@@ -163,6 +163,41 @@ def time_calls(
     return samples
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time of every live thread of the process so far (None where Linux's
+    schedstat is not there). A thread that ends between two readings takes its time with
+    it: for another process's calls, whose threads outlive them (a server's pool)."""
+    try:
+        return (
+            sum(
+                int((task / "schedstat").read_text().split()[0])
+                for task in Path(f"/proc/{pid}/task").iterdir()
+            )
+            / 1e9
+        )
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def postgres_cpu_seconds() -> float | None:
+    """The CPU time of every process of this machine named `postgres*` so far (None
+    without /proc): the database's work during a call, when it runs here."""
+    total = 0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if not (entry / "comm").read_text().startswith("postgres"):
+                    continue
+                total += int((entry / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+    except OSError:
+        return None
+    return total / 1e9
+
+
 def percentile(samples_ms: Sequence[float], p: float) -> float:
     """Nearest-rank percentile: the smallest sample with at least p% of the samples at or
     below it (p99 of 100 samples is the second slowest)."""

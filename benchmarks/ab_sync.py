@@ -28,12 +28,13 @@ from __future__ import annotations
 import argparse
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 from _common import (
     add_database_options,
+    cpu_seconds,
     percentile,
+    postgres_cpu_seconds,
     print_machine,
     print_table,
     quiet_logging,
@@ -59,40 +60,6 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
             raise SystemExit(f"--variant {text!r}: expected NAME:VAR=VALUE,VAR=VALUE")
         env[key] = value
     return name, env
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """The CPU time of every thread of the process so far (None where Linux's schedstat is
-    not there)."""
-    try:
-        return (
-            sum(
-                int((task / "schedstat").read_text().split()[0])
-                for task in Path(f"/proc/{pid}/task").iterdir()
-            )
-            / 1e9
-        )
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def postgres_cpu_seconds() -> float | None:
-    """The CPU time of every process of this machine named `postgres*` so far (None
-    without /proc): the database's work during a call, when it runs here."""
-    total = 0
-    try:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                if not (entry / "comm").read_text().startswith("postgres"):
-                    continue
-                total += int((entry / "schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue  # gone meanwhile
-    except OSError:
-        return None
-    return total / 1e9
 
 
 def main() -> None:

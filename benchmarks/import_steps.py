@@ -11,7 +11,10 @@ the next is read). No HTTP and no queue: what is left is the job's own work.
 It prints the upload's and the job's rows per second, and how long each step took in all,
 per row, as measured by a timer around each call (the timers cost about half a microsecond
 a call; steps on the writing thread overlap those on the job's thread, so the shares do not
-add up to the job's time). The end-to-end figures are benchmarks/import.py's.
+add up to the job's time), and the CPU time the job took, per row, in this process (its
+Python, both threads: they share one interpreter lock) and in PostgreSQL's processes (when
+the database runs on this machine; Linux's schedstat). The end-to-end figures are
+benchmarks/import.py's.
 
 Run:
     .venv/bin/python benchmarks/import_steps.py
@@ -31,6 +34,7 @@ from typing import Any
 
 from _common import (
     add_database_options,
+    postgres_cpu_seconds,
     print_machine,
     print_table,
     quiet_logging,
@@ -131,9 +135,11 @@ def main() -> None:
                         partitions=PARTITIONS,
                     )
                 staged = time.perf_counter()
+                cpu_before = time.process_time(), postgres_cpu_seconds()
                 for partition in range(PARTITIONS):
                     jobs.run_partition(factory, job.id, partition, args.chunk_rows)
                 done = time.perf_counter()
+                cpu_after = time.process_time(), postgres_cpu_seconds()
             with factory() as uow:
                 finished = uow.imports.job(job.id)
         finally:
@@ -144,8 +150,19 @@ def main() -> None:
         f"\n{args.rows:,} rows, chunks of {args.chunk_rows:,}: upload {upload_s:.2f} s "
         f"({args.rows / upload_s:,.0f} rows/s), job {job_s:.2f} s ({args.rows / job_s:,.0f} "
         f"rows/s), {finished.status.value} ({finished.succeeded:,} ok, {finished.failed:,} "
-        "failed)\n"
+        "failed)"
     )
+    python_cpu, database_cpu = (
+        None if after is None or before is None else after - before
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    )
+    if python_cpu is not None and database_cpu is not None:
+        # The job's threads share one interpreter lock: its Python runs on one CPU at a time.
+        print(
+            f"job CPU: this process (Python, both threads) {1e6 * python_cpu / args.rows:.0f} "
+            f"µs a row, PostgreSQL {1e6 * database_cpu / args.rows:.0f} µs a row"
+        )
+    print()
     print_table(
         ["step", "calls", "s", "µs per row"],
         [
