@@ -75,18 +75,13 @@ def _entry(r: Row[Any]) -> HistoryEntry:
     )
 
 
+_KEYS = ("entity", "id", "field", "before", "after")
+
+
 def _change(stored: list[Any] | dict[str, Any]) -> Change:
     """A change as stored: `[entity, id, field, before, after]`, or, in entries written
     before stop 21, an object with those keys."""
-    if isinstance(stored, dict):
-        return Change(
-            (
-                Entity(stored["entity"]),
-                stored["id"],
-                stored["field"],
-                stored["before"],
-                stored["after"],
-            )
-        )
-    entity, ident, field, before, after = stored
+    entity, ident, field, before, after = (
+        [stored[key] for key in _KEYS] if isinstance(stored, dict) else stored
+    )
     return Change((Entity(entity), ident, field, before, after))
