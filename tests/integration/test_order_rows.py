@@ -4,18 +4,20 @@ constraints accept, and refuses to overwrite a version it did not read."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from ordersync.adapters.db import order_rows
+from ordersync.adapters.db import bulk, order_rows
 from ordersync.adapters.db.unit_of_work import UnitOfWork
-from ordersync.domain.errors import StaleWrite
+from ordersync.domain.errors import DuplicateValue, StaleWrite
 from ordersync.domain.history import Entity, Source, snapshot
 from ordersync.domain.orders import CommercialOrder, OrderLine
 from tests.api import create_order, get_order, put_lines
+from tests.integration.test_history import entries
 
 
 def _order_of_three_lines(client: TestClient) -> str:
@@ -188,3 +190,67 @@ def test_an_unlocked_read_apart_never_meets_lines_of_a_logistic_order_it_did_not
         order = uow.orders.get(reference)
         assert order is not None
         assert (len(order.logistic_orders), len(order.lines)) == (before + 1, len(lines) + 1)
+
+
+@pytest.fixture
+def lines_in_the_background(monkeypatch: pytest.MonkeyPatch, database_url: str) -> list[str]:
+    """Every write of two lines or more sends their UPDATE in the background (PostgreSQL;
+    SQLite's executemany ignores it): the names of the threads that ran it."""
+    monkeypatch.setattr(order_rows, "OVERLAP_FROM_LINES", 2)
+    threads: list[str] = []
+    execute = bulk._execute
+
+    def recorded(*args: Any) -> None:
+        threads.append(threading.current_thread().name)
+        execute(*args)
+
+    monkeypatch.setattr(bulk, "_execute", recorded)
+    return threads
+
+
+def _expected_threads(database_url: str) -> int:
+    return 0 if database_url.startswith("sqlite") else 1
+
+
+def test_lines_updated_in_the_background_land_with_their_history(
+    app: FastAPI, client: TestClient, lines_in_the_background: list[str], database_url: str
+) -> None:
+    reference = _order_of_three_lines(client)
+    before = get_order(client, reference)
+    with _uow(app) as uow:
+        order = _locked(uow, reference)
+        for line, quantity in zip(order.lines, (4, 5, 6), strict=True):
+            line.quantity = quantity
+        uow.commit(Source.API)
+    assert len(lines_in_the_background) == _expected_threads(database_url)
+    assert all(name != threading.current_thread().name for name in lines_in_the_background)
+    after = get_order(client, reference)
+    assert after["version"] == before["version"] + 1
+    lines = [ln for lo in after["logisticOrders"] for ln in lo["lines"]]
+    assert [ln["quantity"] for ln in lines] == [4, 5, 6]
+    latest = entries(client, reference)[0]
+    assert (latest["versionBefore"], latest["versionAfter"]) == (
+        before["version"],
+        after["version"],
+    )
+    quantities = [c["after"] for c in latest["changes"] if c["field"] == "quantity"]
+    assert sorted(quantities) == [4, 5, 6]
+
+
+def test_lines_updated_in_the_background_and_refused_leave_the_order_and_its_history(
+    app: FastAPI, client: TestClient, lines_in_the_background: list[str], database_url: str
+) -> None:
+    # Two lines given the same external id: the unique index refuses the lines' UPDATE,
+    # sent in the background while the history was worked out. The refusal reaches the
+    # writer as usual, and nothing of the write lands.
+    reference = _order_of_three_lines(client)
+    before = get_order(client, reference)
+    history = entries(client, reference)
+    with pytest.raises(DuplicateValue), _uow(app) as uow:
+        order = _locked(uow, reference)
+        order.lines[0].external_id = order.lines[1].external_id = "SAME"
+        order.lines[2].quantity = 8
+        uow.commit(Source.API)
+    assert len(lines_in_the_background) == _expected_threads(database_url)
+    assert get_order(client, reference) == before
+    assert entries(client, reference) == history

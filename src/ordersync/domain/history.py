@@ -141,6 +141,8 @@ _MISSING = object()
 
 Key = tuple[Entity, int | str]
 Snapshot = dict[Key, dict[str, Any]]
+# The columns written to each stored entity since a snapshot (a flush knows them).
+Changed = dict[Key, tuple[str, ...]]
 
 
 _AS_IS = frozenset({str, int, bool, type(None)})
@@ -216,10 +218,13 @@ def _summary(entity: Entity, values: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def diff(before: Snapshot, after: Snapshot) -> list[Change]:
+def diff(before: Snapshot, after: Snapshot, written: Changed | None = None) -> list[Change]:
     """The changes from one snapshot to the other: one per changed followed field, one per
     entity added or removed (field None). Take `after` once the write is flushed, so that
-    added entities carry their ids."""
+    added entities carry their ids. `written`: the columns the flushes between the two
+    wrote to each entity, when known; an entity they did not write is then left unread,
+    and only the written of a written one's fields are compared (a repriced 1,000-line
+    order: five fields of each line instead of sixteen)."""
     changes: list[Change] = []
     for key, old in before.items():
         entity, ident = key
@@ -227,9 +232,16 @@ def diff(before: Snapshot, after: Snapshot) -> list[Change]:
         if new is None:
             changes.append(Change((entity, _int(ident), None, _summary(entity, old), None)))
             continue
-        if new == old:
-            continue  # the common case on a big order: one comparison, no field loop
-        for name in _FOLLOWED[entity]:
+        if written is None:
+            if new == old:
+                continue  # the common case on a big order: one comparison, no field loop
+            names = _FOLLOWED[entity]
+        else:
+            columns = written.get(key)
+            if columns is None:
+                continue
+            names = _followed_among(entity, columns)
+        for name in names:
             value = new.get(name, _MISSING)
             if value is _MISSING:
                 continue
@@ -252,6 +264,22 @@ def diff(before: Snapshot, after: Snapshot) -> list[Change]:
             entity, ident = key
             changes.append(Change((entity, _int(ident), None, None, _summary(entity, new))))
     return changes
+
+
+_AMONG: dict[tuple[Entity, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def _followed_among(entity: Entity, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of `entity` the history follows that are among `columns`, in the followed
+    order (remembered: a write sets the same few columns of each of its lines)."""
+    key = (entity, columns)
+    found = _AMONG.get(key)
+    if found is None:
+        if len(_AMONG) > 4096:
+            _AMONG.clear()
+        among = set(columns)
+        found = _AMONG[key] = tuple(name for name in _FOLLOWED[entity] if name in among)
+    return found
 
 
 def _int(ident: int | str) -> int | None:

@@ -6,10 +6,13 @@ already in COPY's text format (the import's staged rows and history)."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, update
@@ -42,9 +45,17 @@ def update_by_id(
     columns: Sequence[str],
     values: Sequence[tuple[Any, ...]],
     bump_version: bool = False,
-) -> None:
+    *,
+    in_background: bool = False,
+) -> Future[None] | None:
     """Rows of `table` by id (each value tuple: the id, then `columns`); `bump_version` adds
-    one to their `version`. On SQLite, in-process, an executemany."""
+    one to their `version`. On SQLite, in-process, an executemany.
+
+    `in_background` (PostgreSQL): the statement is built here, then sent and waited for on
+    a thread of `background_statements`, and its Future returned at once, so that the
+    caller's Python goes on while the database works. Until that Future is done the
+    session's connection is the thread's: the caller must wait for it before any other use
+    of the session (a rollback included)."""
     c = table.c
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
@@ -56,7 +67,7 @@ def update_by_id(
             [dict(zip(("_id", *columns), row, strict=True)) for row in values],
             execution_options={"synchronize_session": False},
         )
-        return
+        return None
     statement, kinds = _unnest_update(table, tuple(columns), bump_version, dialect)
     arrays = tuple(
         _array_text(column, kind)
@@ -64,7 +75,34 @@ def update_by_id(
     )
     # The driver's own parameter style (%s): SQLAlchemy passes it through as written, and
     # its statement events still see it.
-    session.connection().exec_driver_sql(statement, arrays)
+    connection = session.connection()
+    if in_background:
+        return background_statements().submit(
+            contextvars.copy_context().run, _execute, connection, statement, arrays
+        )
+    connection.exec_driver_sql(statement, arrays)
+    return None
+
+
+def _execute(connection: Any, statement: str, parameters: tuple[str, ...]) -> None:
+    connection.exec_driver_sql(statement, parameters)
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = Lock()
+# Threads that wait for statements sent in the background: as many as a serving process
+# has request threads (anyio's default), so that no request's statement queues behind
+# another's. Idle ones cost nothing; they are started when first needed.
+BACKGROUND_THREADS = 40
+
+
+def background_statements() -> ThreadPoolExecutor:
+    """The process's threads for statements sent in the background (update_by_id)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="db-statement")
+        return _executor
 
 
 # How a column's values are written in an array's text form.

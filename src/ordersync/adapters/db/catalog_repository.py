@@ -46,7 +46,8 @@ K = TypeVar("K", bound=Hashable)
 
 
 def _offer_price_query() -> Select[Any]:
-    """An offer price's columns in the order `_offer_price` unpacks them."""
+    """An offer price's columns in the order of OfferPrice's fields (`_offer_price` makes
+    the tuple from the row as it comes)."""
     op = offer_prices.c
     return (
         select(
@@ -83,67 +84,35 @@ def _offer_price_query() -> Select[Any]:
 _STATUS = {status.value: status for status in Status}
 
 
+_TIERS, _STEP, _ACCOUNT_IDS, _ACCOUNT_GROUPS = 14, 17, 20, 21
+_NOTHING: frozenset[Any] = frozenset()
+
+
 def _offer_price(row: Sequence[Any]) -> OfferPrice:
-    """Unpacked by position: a synchronise that follows a catalog load reads every line's
-    offer price again, a thousand for a big order, and named access costs a lookup per
-    column."""
-    (
-        id_,
-        external_id,
-        offer_id,
-        offer_status,
-        supplier_id,
-        supplier_external_id,
-        supplier_status,
-        variant_id,
-        variant_external_id,
-        variant_name,
-        variant_description,
-        classification_external_id,
-        currency,
-        tax_rate,
-        tiers,
-        min_order_quantity,
-        max_order_quantity,
-        quantity_step,
-        valid_from,
-        valid_to,
-        eligible_account_ids,
-        eligible_account_groups,
-        available_quantity,
-    ) = row
-    return OfferPrice(
-        id=id_,
-        external_id=external_id,
-        offer_id=offer_id,
-        offer_status=_STATUS[offer_status],
-        supplier_id=supplier_id,
-        supplier_external_id=supplier_external_id,
-        supplier_status=_STATUS[supplier_status],
-        variant_id=variant_id,
-        variant_external_id=variant_external_id,
-        variant_name=variant_name,
-        variant_description=variant_description,
-        classification_external_id=classification_external_id,
-        currency=currency,
-        tax_rate=tax_rate,
-        tiers=tuple(
+    """An offer price from its row (the columns in OfferPrice's order), the few values that
+    need converting converted in place and the tuple made from the rest as they are: a
+    synchronise that follows a catalog load reads every line's offer price again, a thousand
+    for a big order, and building them by keyword took twice as long (5.9 ms a thousand
+    against 2.7; stop 22)."""
+    values = list(row)
+    values[3] = _STATUS[values[3]]  # offer status
+    values[6] = _STATUS[values[6]]  # supplier status
+    values[_TIERS] = tuple(
+        [
             PriceTier(
                 int(t["minQuantity"]),
                 Decimal(str(t["netUnitPrice"])),
                 Decimal(str(t["grossUnitPrice"])),
             )
-            for t in tiers
-        ),
-        min_order_quantity=min_order_quantity,
-        max_order_quantity=max_order_quantity,
-        quantity_step=quantity_step or 1,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        eligible_account_ids=frozenset(eligible_account_ids or ()),
-        eligible_account_groups=frozenset(eligible_account_groups or ()),
-        available_quantity=available_quantity,
+            for t in values[_TIERS]
+        ]
     )
+    values[_STEP] = values[_STEP] or 1
+    values[_ACCOUNT_IDS] = frozenset(values[_ACCOUNT_IDS]) if values[_ACCOUNT_IDS] else _NOTHING
+    values[_ACCOUNT_GROUPS] = (
+        frozenset(values[_ACCOUNT_GROUPS]) if values[_ACCOUNT_GROUPS] else _NOTHING
+    )
+    return OfferPrice._make(values)
 
 
 class CatalogRepository:
@@ -225,7 +194,8 @@ class CatalogRepository:
         return self.session.get_bind().dialect
 
     def _prices(self, condition: ColumnElement[bool]) -> list[OfferPrice]:
-        rows = self.session.execute(_offer_price_query().where(condition))
+        # Fetched at once (the driver's fetchall, where iterating fetches row by row).
+        rows = self.session.execute(_offer_price_query().where(condition)).all()
         return [_offer_price(row) for row in rows]
 
     def _prices_by_id(self, ids: list[int]) -> dict[int, OfferPrice]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import ScalarSelect, Select, exists, func, select
@@ -56,18 +57,30 @@ class OrderRepository:
         # The same, by the order object and by stored id: a bundle load adds thousands.
         self._tracked_objects: set[int] = set()
         self._tracked_ids: dict[int, CommercialOrder] = {}
+        # The lines' UPDATE of a flush made with `overlap`, while it runs.
+        self._pending: Future[None] | None = None
 
-    def flush(self) -> None:
-        """Write the tracked orders' changes (order_rows.flush); new orders get their ids."""
-        flush(self.session, self.tracked)
+    def flush(self, *, overlap: bool = False) -> None:
+        """Write the tracked orders' changes (order_rows.flush); new orders get their ids.
+        `overlap`: the lines' UPDATE may still be running on return; `settle` waits for it,
+        and must be called before the session is used again."""
+        self.settle()
+        self._pending = flush(self.session, self.tracked, overlap=overlap)
         for t in self.tracked:
             if t.order.id is not None:
                 self._tracked_ids.setdefault(t.order.id, t.order)
+
+    def settle(self) -> None:
+        """Wait for the statement a flush left running, if any; raises its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def committed(self) -> None:
         """The transaction committed: what is stored now is the next write's before."""
         for t in self.tracked:
             t.before = t.stored
+            t.changed = {}
             t.version_before = t.order.version
             if t.kept and self.cache is not None:
                 self.cache.keep(t.stored)

@@ -179,12 +179,18 @@ class UnitOfWork:
     def commit(self, source: Source | None = None) -> None:
         """Commit, with one history entry per order this unit of work wrote (SPEC §7): the
         write's `source`, the actor, the versions and the field changes, in the same
-        transaction. Says in the domain's words when another writer got there first."""
+        transaction. Says in the domain's words when another writer got there first.
+
+        The history's changes are worked out while PostgreSQL still writes a big order's
+        lines (the flush's `overlap`), then written once it is done."""
         try:
             self._check_catalog()
-            self.orders.flush()  # versions bumped, new entities given their ids
-            if self.history_enabled:
-                self._record_history(source)
+            try:
+                self.orders.flush(overlap=True)  # versions bumped, new entities given ids
+                entries = self._history_entries(source) if self.history_enabled else []
+            finally:
+                self.orders.settle()
+            self.history.add(entries)
             self.session.commit()
             self.orders.committed()
             if self._bumped is not None and self.cache is not None:
@@ -192,12 +198,12 @@ class UnitOfWork:
         except IntegrityError as exc:
             raise DuplicateValue(str(exc.orig)) from exc
 
-    def _record_history(self, source: Source | None) -> None:
+    def _history_entries(self, source: Source | None) -> list[HistoryEntry]:
         now = datetime.now(UTC)
         entries = []
         for t in self.orders.tracked:
             assert t.order.id is not None
-            changes = diff(t.before, t.stored)
+            changes = diff(t.before, t.stored, t.changed)
             if not changes:
                 continue
             if source is None:
@@ -213,7 +219,7 @@ class UnitOfWork:
                     tuple(changes),
                 )
             )
-        self.history.add(entries)
+        return entries
 
     def flush(self) -> None:
         """Write the orders' changes now (new ones get their ids), before the commit."""
