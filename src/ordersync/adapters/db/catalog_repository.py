@@ -7,7 +7,8 @@ from collections.abc import Callable, Collection, Hashable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists, select
+import orjson
+from sqlalchemy import ColumnElement, Select, Text, cast, exists, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -65,14 +66,16 @@ def _offer_price_query() -> Select[Any]:
             variants.c.classification_external_id,
             op.currency,
             op.tax_rate,
-            op.tiers,
+            # The JSON columns as their text, read by `_offer_price`: the driver's JSON
+            # loader is a Python call for every value, three per offer price.
+            cast(op.tiers, Text),
             op.min_order_quantity,
             op.max_order_quantity,
             op.quantity_step,
             op.valid_from,
             op.valid_to,
-            op.eligible_account_ids,
-            op.eligible_account_groups,
+            cast(op.eligible_account_ids, Text),
+            cast(op.eligible_account_groups, Text),
             offers.c.available_quantity,
         )
         .join(offers, offers.c.id == op.offer_id)
@@ -104,15 +107,18 @@ def _offer_price(row: Sequence[Any]) -> OfferPrice:
                 Decimal(str(t["netUnitPrice"])),
                 Decimal(str(t["grossUnitPrice"])),
             )
-            for t in values[_TIERS]
+            for t in orjson.loads(values[_TIERS])
         ]
     )
     values[_STEP] = values[_STEP] or 1
-    values[_ACCOUNT_IDS] = frozenset(values[_ACCOUNT_IDS]) if values[_ACCOUNT_IDS] else _NOTHING
-    values[_ACCOUNT_GROUPS] = (
-        frozenset(values[_ACCOUNT_GROUPS]) if values[_ACCOUNT_GROUPS] else _NOTHING
-    )
+    values[_ACCOUNT_IDS] = _json_set(values[_ACCOUNT_IDS])
+    values[_ACCOUNT_GROUPS] = _json_set(values[_ACCOUNT_GROUPS])
     return OfferPrice._make(values)
+
+
+def _json_set(text: str | None) -> frozenset[Any]:
+    """A JSON array's text as a set (most offer prices hold none: `[]`, not parsed)."""
+    return _NOTHING if text is None or text == "[]" else frozenset(orjson.loads(text))
 
 
 class CatalogRepository:
