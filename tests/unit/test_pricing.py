@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ordersync.rules.pricing import best_offer_price, tier_for
 from tests.unit.factories import offer_price, tier
@@ -27,6 +29,25 @@ def test_tier_for_a_quantity_below_every_tier_uses_the_first_tier() -> None:
     op = offer_price(tiers=(tier(50, "4.00"), tier(5, "9.00")))
 
     assert tier_for(op, 1).min_quantity == 5
+
+
+@given(
+    minimums=st.lists(st.integers(1, 20), min_size=1, max_size=6),
+    quantity=st.integers(0, 25),
+)
+def test_tier_for_is_the_last_tier_at_or_below_the_quantity_in_minimum_order(
+    minimums: list[int], quantity: int
+) -> None:
+    # The rule as first written: tiers sorted by minimum (a stable sort keeps equal minimums
+    # in their listed order), then the last one at or below the quantity, else the first.
+    tiers = tuple(tier(m, f"{i}.00") for i, m in enumerate(minimums, start=1))
+    ordered = sorted(tiers, key=lambda t: t.min_quantity)
+    expected = ordered[0]
+    for candidate in ordered:
+        if candidate.min_quantity <= quantity:
+            expected = candidate
+
+    assert tier_for(offer_price(tiers=tiers), quantity) is expected
 
 
 def test_best_offer_price_of_no_candidates_is_none() -> None:

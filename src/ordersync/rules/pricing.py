@@ -16,13 +16,23 @@ RATE_PLACES = Decimal("0.0001")  # the RATE column's scale
 
 
 def tier_for(offer_price: OfferPrice, quantity: int) -> PriceTier:
-    """The tier with the largest minimum at or below the quantity (the first tier below all)."""
-    tiers = sorted(offer_price.tiers, key=lambda t: t.min_quantity)
-    chosen = tiers[0]
+    """The tier with the largest minimum at or below the quantity (of tiers with the same
+    minimum, the last listed), or below all, the one with the smallest minimum (the first
+    listed). One pass, no sort: every priced line of every write asks, and most offers
+    have a single tier."""
+    tiers = offer_price.tiers
+    if len(tiers) == 1:
+        return tiers[0]
+    chosen: PriceTier | None = None
+    lowest = tiers[0]
     for tier in tiers:
-        if tier.min_quantity <= quantity:
+        if tier.min_quantity < lowest.min_quantity:
+            lowest = tier
+        if tier.min_quantity <= quantity and (
+            chosen is None or tier.min_quantity >= chosen.min_quantity
+        ):
             chosen = tier
-    return chosen
+    return lowest if chosen is None else chosen
 
 
 def best_offer_price(candidates: Iterable[tuple[OfferPrice, int]]) -> OfferPrice | None:

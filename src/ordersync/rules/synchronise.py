@@ -47,8 +47,7 @@ __all__ = [
 ]
 
 
-@dataclass
-class _LineChange:
+class _LineChange(NamedTuple):
     line: OrderLine
     offer_price: OfferPrice
     quantity: int
@@ -198,10 +197,11 @@ def plan_synchronisation(
                 f"{quote.available_quantity}).",
             )
             continue
-        plan.warnings.extend(
-            OrderWarning(wid, code, detail)
-            for code, detail in bounded.adjustments[len(checked.bounded.adjustments) :]
-        )
+        if bounded is not checked.bounded:  # the quoted stock lowered it
+            plan.warnings += [
+                OrderWarning(wid, code, detail)
+                for code, detail in bounded.adjustments[len(checked.bounded.adjustments) :]
+            ]
         if quote.prices != (line.net_unit_price, line.gross_unit_price, line.tax_rate):
             plan.warnings.append(
                 OrderWarning(
