@@ -345,7 +345,11 @@ def _update(
     if not changed:
         return None
     columns = sorted({column for _, columns in changed for column in columns})
-    rows = [(obj.id, *(obj.__dict__[c] for c in columns)) for obj, _ in changed]
+    read = itemgetter(*columns)  # one C call per row (a value, for a single column)
+    if len(columns) == 1:
+        rows = [(obj.id, read(obj.__dict__)) for obj, _ in changed]
+    else:
+        rows = [(obj.id, *read(obj.__dict__)) for obj, _ in changed]
     written.update((id(obj), columns) for obj, _ in changed)
     if table is order_lines:
         return update_by_id(session, table, columns, rows, in_background=in_background)
