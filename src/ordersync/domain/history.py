@@ -241,6 +241,7 @@ def diff(before: Snapshot, after: Snapshot, written: Changed | None = None) -> l
             if columns is None:
                 continue
             names = _followed_among(entity, columns)
+        stored_id = _int(ident)
         for name in names:
             value = new.get(name, _MISSING)
             if value is _MISSING:
@@ -251,7 +252,7 @@ def diff(before: Snapshot, after: Snapshot, written: Changed | None = None) -> l
                     Change(
                         (
                             entity,
-                            _int(ident),
+                            stored_id,
                             name,
                             # Money (most changes of a repriced order) straight to its string.
                             str(previous) if type(previous) is Decimal else plain(previous),

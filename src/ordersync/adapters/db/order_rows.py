@@ -168,8 +168,8 @@ class _Writes:
     new_orders: list[CommercialOrder]
     new_logistic_orders: list[tuple[CommercialOrder, LogisticOrder]]
     new_lines: list[tuple[LogisticOrder, OrderLine]]
-    logistic_order_updates: list[tuple[LogisticOrder, list[str]]]
-    line_updates: list[tuple[OrderLine, list[str]]]
+    logistic_order_updates: list[tuple[LogisticOrder, tuple[str, ...]]]
+    line_updates: list[tuple[OrderLine, tuple[str, ...]]]
     removed_logistic_orders: list[int]
     removed_lines: list[int]
 
@@ -185,21 +185,23 @@ class _Writes:
         )
 
 
-def _changed(obj: Any, stored: dict[str, Any] | None, columns: _Columns) -> list[str]:
+def _changed(obj: Any, stored: dict[str, Any] | None, columns: _Columns) -> tuple[str, ...]:
     """The columns whose value differs from the stored one (an unchanged entity costs one
     dictionary comparison; a changed one, its values read and compared in C)."""
     values = obj.__dict__
     if stored is None or values == stored:
-        return []
+        return ()
     try:
-        return list(compress(columns.names, map(ne, columns.read(values), columns.read(stored))))
+        return tuple(compress(columns.names, map(ne, columns.read(values), columns.read(stored))))
     except KeyError:  # a column not set on one side: missing differs from any value
-        return [c for c in columns.names if values.get(c, _MISSING) != stored.get(c, _MISSING)]
+        return tuple(
+            c for c in columns.names if values.get(c, _MISSING) != stored.get(c, _MISSING)
+        )
 
 
-def _note(changed: Changed, key: Key, columns: Sequence[str]) -> None:
+def _note(changed: Changed, key: Key, columns: tuple[str, ...]) -> None:
     noted = changed.get(key)
-    changed[key] = tuple(columns) if noted is None else (*noted, *columns)
+    changed[key] = columns if noted is None else (*noted, *columns)
 
 
 def _plan(tracked: Iterable[Tracked]) -> _Writes:
@@ -332,7 +334,7 @@ def _delete(session: Session, table: Table, ids: list[int]) -> None:
 def _update(
     session: Session,
     table: Table,
-    changed: Sequence[tuple[Any, list[str]]],
+    changed: Sequence[tuple[Any, tuple[str, ...]]],
     written: dict[int, Sequence[str]],
     *,
     in_background: bool = False,
