@@ -3,7 +3,6 @@ report, export orders in the same layout."""
 
 from __future__ import annotations
 
-import re
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -12,7 +11,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, BinaryIO
 
-from ordersync.adapters.csv.cells import unescape_cell
+from ordersync.adapters.csv.cells import ESCAPE, unescape_cell
 from ordersync.adapters.csv.reader import CsvRecord, FileRefused, open_csv
 from ordersync.adapters.db.import_repository import StagedRow
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -32,7 +31,6 @@ from ordersync.services.order_context import utcnow
 
 UowFactory = Callable[[], UnitOfWork]
 STAGE_BATCH = 5_000  # rows parsed and copied at a time: a few MB of cells in memory
-_LOGISTIC_SUFFIX = re.compile(r"-\d+$")
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,18 @@ def _cell(cells: Sequence[str], i: int | None) -> str:
     the upload failed with a 500. It is replaced; the row still fails on its own."""
     if i is None or i >= len(cells):
         return ""
-    return unescape_cell(cells[i]).strip().replace("\x00", "\ufffd")
+    text = cells[i]
+    if text[:1] == ESCAPE:
+        text = unescape_cell(text)
+    text = text.strip()
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _commercial_reference(reference: str) -> str:
+    """The commercial order's reference in a logistic order's (`260-211-8089581-1` ->
+    `260-211-8089581`): without a last `-` and digits, the reference itself."""
+    head, dash, tail = reference.rpartition("-")
+    return head if dash and tail.isdecimal() else reference
 
 
 def submit_import(
@@ -131,7 +140,7 @@ def _staged(
         reference = _cell(record.cells, keys.reference)
         external_id = _cell(record.cells, keys.external_id)
         if reference:
-            order_key, commercial = reference, _LOGISTIC_SUFFIX.sub("", reference)
+            order_key, commercial = reference, _commercial_reference(reference)
         elif external_id in by_external_id:
             order_key, commercial = f"ext:{external_id}", by_external_id[external_id]
         else:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Row,
@@ -72,8 +71,9 @@ rows = import_rows.c
 checkpoints = import_checkpoints.c
 
 
-@dataclass(frozen=True)
-class StagedRow:
+class StagedRow(NamedTuple):
+    """One uploaded row as staged: a million of them for a big file, so a tuple."""
+
     line_number: int
     partition: int
     order_key: str
