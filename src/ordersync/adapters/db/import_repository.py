@@ -385,7 +385,11 @@ class ImportRepository:
             return
         self.session.execute(
             update(import_rows)
-            .where(rows.job_id == bindparam("_job"), rows.line_number == bindparam("_line"))
+            .where(
+                rows.job_id == bindparam("_job"),
+                rows.partition == bindparam("_partition"),
+                rows.line_number == bindparam("_line"),
+            )
             .values(
                 result=bindparam("_result"),
                 error_code=bindparam("_code"),
@@ -394,6 +398,7 @@ class ImportRepository:
             [
                 {
                     "_job": job_id,
+                    "_partition": partition,
                     "_line": o.line_number,
                     "_result": o.result.value,
                     "_code": o.code,
