@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, ne
 from typing import Any, NamedTuple
 
 from ordersync.adapters.csv.reader import CsvRecord
@@ -193,23 +194,14 @@ def _changed_fields(
 ) -> None:
     if old == new:
         return  # the common case for the order's header: one comparison
-    changes.extend(
-        [
-            Change(
-                (
-                    entity,
-                    ident,
-                    name,
-                    previous if stored is None else stored(previous),
-                    value if stored is None else stored(value),
-                )
-            )
-            for name, stored, previous, value in zip(
-                followed.names, followed.stored, old, new, strict=True
-            )
-            if previous != value
-        ]
-    )
+    names, stored = followed.names, followed.stored
+    # Only the fields that differ are visited: found by comparing the tuples in C.
+    for i in compress(followed.positions, map(ne, old, new)):
+        convert = stored[i]
+        if convert is None:
+            changes.append(Change((entity, ident, names[i], old[i], new[i])))
+        else:
+            changes.append(Change((entity, ident, names[i], convert(old[i]), convert(new[i]))))
 
 
 def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:
@@ -240,6 +232,7 @@ class _Fields:
     def __init__(self, state: type, followed: Sequence[str]) -> None:
         declared = {f.name: str(f.type) for f in fields(state)}
         self.names = tuple(name for name in followed if name in declared)
+        self.positions = range(len(self.names))
         self.read = attrgetter(*self.names)
         self.stored = tuple(_stored_as(declared[name]) for name in self.names)
 

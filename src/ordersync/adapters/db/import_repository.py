@@ -8,18 +8,25 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, ne
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import (
+    ColumnElement,
+    Numeric,
     Row,
+    Text,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Dialect
@@ -51,6 +58,7 @@ from ordersync.adapters.db.tables import (
     users,
     variants,
 )
+from ordersync.adapters.db.types import ExactDecimal
 from ordersync.domain.errors import DuplicateValue
 from ordersync.domain.history import Actor, HistoryEntry
 from ordersync.domain.imports import ImportJob, ImportType, JobStatus, RowOutcome, RowResult
@@ -349,7 +357,9 @@ class ImportRepository:
     ) -> list[CsvRecord]:
         """The partition's next rows without a result after line `after`, in file order."""
         query = (
-            select(rows.line_number, rows.cells, rows.extra_fields)
+            # The cells as JSON text, parsed below by orjson: the driver's JSON loader is a
+            # Python call per row around the same parse.
+            select(rows.line_number, cast(rows.cells, Text), rows.extra_fields)
             .where(
                 rows.job_id == job_id,
                 rows.partition == partition,
@@ -359,8 +369,9 @@ class ImportRepository:
             .order_by(rows.line_number)
             .limit(limit)
         )
+        loads = orjson.loads
         return [
-            CsvRecord(n, tuple(cells), extra)
+            CsvRecord(n, tuple(loads(cells)), extra)
             for n, cells, extra in self.session.execute(query).all()  # one fetch, in C
         ]
 
@@ -523,15 +534,35 @@ class ImportRepository:
             los[state.id] = state
             orders[r.commercial_order_id].logistic_orders.append(state)
         loaded = self._loaded_lines
+        loads = orjson.loads
         for lo_id, line_id, *values in self.session.execute(
-            select(ln_.logistic_order_id, ln_.id, *(ln_[name] for name in _LINE_COLUMNS))
+            select(ln_.logistic_order_id, ln_.id, *self._line_columns)
             .where(one_of(self._dialect, ln_.logistic_order_id, list(los)))
             .order_by(ln_.id)
         ).all():  # fetched at once: the driver's fetchall, where iterating fetches row by row
+            values[_LINE_CUSTOM_FIELDS] = loads(values[_LINE_CUSTOM_FIELDS])
             # The columns in LineState's order (id, then _LINE_COLUMNS): built by position.
             los[lo_id].lines.append(LineState(line_id, *values))
             loaded[line_id] = tuple(values)
         return list(orders.values())
+
+    @property
+    def _line_columns(self) -> list[ColumnElement[Any]]:
+        """_LINE_COLUMNS as lock_orders reads them, converted by the driver in C alone: the
+        custom fields as JSON text (orjson parses them: the driver's JSON loader is a Python
+        call around the same parse), and on PostgreSQL the amounts as the NUMERIC they are
+        (psycopg makes the Decimal; ExactDecimal's result processor, there for SQLite's
+        text, would make it again, a Python call per value, six a line)."""
+        columns: list[ColumnElement[Any]] = []
+        for name in _LINE_COLUMNS:
+            column = ln_[name]
+            if name == "custom_fields":
+                columns.append(cast(column, Text))
+            elif self._postgresql and isinstance(column.type, ExactDecimal):
+                columns.append(type_coerce(column, Numeric(asdecimal=True)))
+            else:
+                columns.append(column)
+        return columns
 
     def default_addresses(self, account_ids: Collection[int]) -> dict[int, dict[str, Any] | None]:
         if not account_ids:
@@ -624,13 +655,15 @@ class ImportRepository:
                 [_line_values(ln) | {"logistic_order_id": lo_id} for lo_id, ln in new_lines],
             )
         if updated:
-            values = [(ln.id, *_LINE_VALUES(ln)) for ln in updated]
+            values = list(map(_ID_AND_LINE_VALUES, updated))
             changed_columns = self._changed_line_columns(values)
+            # The id and the changed columns of each line, picked in C.
+            pick = itemgetter(0, *(i + 1 for i in changed_columns))
             update_by_id(
                 self.session,
                 order_lines,
                 [_LINE_COLUMNS[i] for i in changed_columns],
-                [(row[0], *(row[i + 1] for i in changed_columns)) for row in values],
+                list(map(pick, values)),
             )
         if los:
             update_by_id(
@@ -663,14 +696,23 @@ class ImportRepository:
     def _changed_line_columns(self, values: Sequence[tuple[Any, ...]]) -> list[int]:
         """Indexes (in _LINE_COLUMNS) of the columns some of these lines (id, *values)
         changed since they were loaded; every column for a line not loaded here."""
-        changed: set[int] = set()
         everything = range(len(_LINE_COLUMNS))
-        for line_id, *now in values:
-            loaded = self._loaded_lines.get(line_id)
+        changed: set[int] = set()
+        # Each line is compared on the columns no line changed so far, picked in C: once
+        # the file's few changed columns are known, a line costs one comparison.
+        unknown: Callable[[Sequence[Any]], Any] = tuple
+        loaded_lines = self._loaded_lines
+        for row in values:
+            loaded = loaded_lines.get(row[0])
             if loaded is None:
                 return list(everything)
-            if tuple(now) != loaded:
-                changed.update(i for i in everything if now[i] != loaded[i])
+            now = row[1:]
+            if unknown(now) != unknown(loaded):
+                changed.update(compress(everything, map(ne, now, loaded)))
+                rest = [i for i in everything if i not in changed]
+                if not rest:
+                    break
+                unknown = itemgetter(*rest)
         return sorted(changed) or list(everything)
 
     def add_history(self, entries: Sequence[HistoryEntry]) -> None:
@@ -801,7 +843,8 @@ _STAGED_COLUMNS = (
     "cells",
     "extra_fields",
 )
-_LINE_VALUES = attrgetter(*_LINE_COLUMNS)
+_ID_AND_LINE_VALUES = attrgetter("id", *_LINE_COLUMNS)
+_LINE_CUSTOM_FIELDS = _LINE_COLUMNS.index("custom_fields")
 _ORDER_VALUES = attrgetter(*_ORDER_COLUMNS)
 
 
