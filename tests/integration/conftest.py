@@ -55,5 +55,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
     with app.state.engine.begin() as conn:
-        for table in ("order_lines", "logistic_orders", "commercial_orders"):
+        # The history has no foreign key to its orders (migration 0013): deleted with them.
+        for table in ("order_history", "order_lines", "logistic_orders", "commercial_orders"):
             conn.execute(text(f"DELETE FROM {table}"))

@@ -63,7 +63,8 @@ def restore_tenant(client: TestClient) -> None:
 
 def clear_orders(application: FastAPI) -> None:
     with application.state.engine.begin() as conn:
-        for table in ("cpq_push_leases", "order_lines", "logistic_orders", "commercial_orders"):
+        tables = ("cpq_push_leases", "order_history", "order_lines", "logistic_orders")
+        for table in (*tables, "commercial_orders"):
             conn.execute(text(f"DELETE FROM {table}"))
 
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from operator import attrgetter
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ordersync.domain.catalog import CustomField, CustomFieldEntity, OfferPrice
 from ordersync.domain.errors import OrdersyncError
@@ -161,13 +163,17 @@ def _refuse(code: RowCode, message: str) -> RowRefused:
     return RowRefused(code, message)
 
 
-@dataclass(frozen=True)
-class _LinePlan:
-    """The line part of a row, checked: what to do once the row is known to pass."""
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+
+
+class _LinePlan(NamedTuple):
+    """The line part of a row, checked: what to do once the row is known to pass. (A named
+    tuple: one is made per row, and a frozen dataclass's fields are each set through
+    `object.__setattr__`.)"""
 
     kind: str  # "create", "update", "delete", "none"
     line: LineState | None = None
-    values: dict[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = _NO_VALUES
     # The line's total net, tax and total gross after the row (create and update only).
     amounts: tuple[Decimal, Decimal, Decimal] | None = None
 
@@ -248,6 +254,8 @@ _LINE_VALUES = (
     "variant_description",
     "classification_external_id",
 )
+# The row's and the line's values of those fields, read at once (the same names on both).
+_READ_LINE_VALUES = attrgetter(*_LINE_VALUES)
 
 
 def _target_line(row: ImportRow, lo: LogisticOrderState) -> LineState | None:
@@ -437,9 +445,11 @@ def _changed_line_values(row: ImportRow, line: LineState, lookups: Lookups) -> d
             f"not {row.variant_external_id}.",
         )
     values = {
-        name: getattr(row, name)
-        for name in _LINE_VALUES
-        if getattr(row, name) is not None and getattr(row, name) != getattr(line, name)
+        name: value
+        for name, value, now in zip(
+            _LINE_VALUES, _READ_LINE_VALUES(row), _READ_LINE_VALUES(line), strict=True
+        )
+        if value is not None and value != now
     }
     custom = {
         key: value

@@ -303,7 +303,10 @@ def _lookups(
             {r.customer_external_id for r in rows if r.customer_external_id}
         ),
         custom_fields={d.external_id: d for d in custom_fields},
-        default_addresses=uow.imports.default_addresses({o.account_id for o in orders}),
+        # Read only for a chunk with a row that gives an address (what it completes).
+        default_addresses=uow.imports.default_addresses(
+            {o.account_id for o in orders} if any(r.address for r in rows) else ()
+        ),
         logistic_external_ids=logistic_external_ids,
         line_external_ids=line_external_ids,
     )

@@ -469,11 +469,11 @@ order_history = Table(
     "order_history",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column(
-        "order_id",
-        ForeignKey("commercial_orders.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    # The order's id, with no foreign key (migration 0013): the history is append-only,
+    # written only in the transaction that locked and wrote its order, and no code deletes
+    # an order; the key's check was 3.3 µs of the 8.7 an entry took to COPY in, and an
+    # import writes one entry per row.
+    Column("order_id", Integer, nullable=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("actor_user_external_id", EXT),
     Column("actor_client_type", String(16)),
