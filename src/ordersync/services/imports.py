@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, BinaryIO
 
-from ordersync.adapters.csv.cells import ESCAPE, unescape_cell
+from ordersync.adapters.csv.cells import unescape_cell
 from ordersync.adapters.csv.reader import CsvRecord, FileRefused, open_csv
 from ordersync.adapters.db.import_repository import StagedRow
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -57,11 +57,7 @@ def _cell(cells: Sequence[str], i: int | None) -> str:
     the upload failed with a 500. It is replaced; the row still fails on its own."""
     if i is None or i >= len(cells):
         return ""
-    text = cells[i]
-    if text[:1] == ESCAPE:
-        text = unescape_cell(text)
-    text = text.strip()
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+    return unescape_cell(cells[i]).strip().replace("\x00", "\ufffd")
 
 
 def _commercial_reference(reference: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from itertools import compress
 from operator import attrgetter, itemgetter, ne
 from typing import Any, NamedTuple
@@ -536,7 +537,7 @@ class ImportRepository:
         loaded = self._loaded_lines
         loads = orjson.loads
         for lo_id, line_id, *values in self.session.execute(
-            select(ln_.logistic_order_id, ln_.id, *self._line_columns)
+            select(ln_.logistic_order_id, ln_.id, *_line_columns(self._postgresql))
             .where(one_of(self._dialect, ln_.logistic_order_id, list(los)))
             .order_by(ln_.id)
         ).all():  # fetched at once: the driver's fetchall, where iterating fetches row by row
@@ -545,24 +546,6 @@ class ImportRepository:
             los[lo_id].lines.append(LineState(line_id, *values))
             loaded[line_id] = tuple(values)
         return list(orders.values())
-
-    @property
-    def _line_columns(self) -> list[ColumnElement[Any]]:
-        """_LINE_COLUMNS as lock_orders reads them, converted by the driver in C alone: the
-        custom fields as JSON text (orjson parses them: the driver's JSON loader is a Python
-        call around the same parse), and on PostgreSQL the amounts as the NUMERIC they are
-        (psycopg makes the Decimal; ExactDecimal's result processor, there for SQLite's
-        text, would make it again, a Python call per value, six a line)."""
-        columns: list[ColumnElement[Any]] = []
-        for name in _LINE_COLUMNS:
-            column = ln_[name]
-            if name == "custom_fields":
-                columns.append(cast(column, Text))
-            elif self._postgresql and isinstance(column.type, ExactDecimal):
-                columns.append(type_coerce(column, Numeric(asdecimal=True)))
-            else:
-                columns.append(column)
-        return columns
 
     def default_addresses(self, account_ids: Collection[int]) -> dict[int, dict[str, Any] | None]:
         if not account_ids:
@@ -855,6 +838,25 @@ def _staged_text(job: str, staged: Sequence[StagedRow]) -> str:
         f"{copy_field(r.line_key)}\t{copy_json(list(r.cells))}\t{r.extra_fields}\n"
         for r in staged
     )
+
+
+@cache
+def _line_columns(postgresql: bool) -> tuple[ColumnElement[Any], ...]:
+    """_LINE_COLUMNS as lock_orders reads them, converted by the driver in C alone: the
+    custom fields as JSON text (orjson parses them: the driver's JSON loader is a Python
+    call around the same parse), and on PostgreSQL the amounts as the NUMERIC they are
+    (psycopg makes the Decimal; ExactDecimal's result processor, there for SQLite's text,
+    would make it again, a Python call per value, six a line)."""
+    columns: list[ColumnElement[Any]] = []
+    for name in _LINE_COLUMNS:
+        column = ln_[name]
+        if name == "custom_fields":
+            columns.append(cast(column, Text))
+        elif postgresql and isinstance(column.type, ExactDecimal):
+            columns.append(type_coerce(column, Numeric(asdecimal=True)))
+        else:
+            columns.append(column)
+    return tuple(columns)
 
 
 def _storable(message: str | None) -> str | None:
