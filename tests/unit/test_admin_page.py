@@ -16,7 +16,7 @@ from ordersync.api.admin.session import (
     session_binding,
     sign_in_binding,
 )
-from ordersync.domain.history import Actor, Change, Entity, HistoryEntry, Source
+from ordersync.domain.history import Actor, Entity, HistoryEntry, Source
 
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
@@ -54,7 +54,7 @@ def test_a_history_entry_of_the_domain_reads_as_a_row() -> None:
         source=Source.IMPORT,
         version_before=2,
         version_after=3,
-        changes=(Change((Entity.LINE, 13, "quantity", 5, 12)),),
+        changes=((Entity.LINE, 13, "quantity", 5, 12),),
         job_id="job-1",
         line_number=2,
     )
@@ -73,9 +73,7 @@ def test_a_history_entry_of_the_domain_reads_as_a_row() -> None:
         2,
         3,
     )
-    assert [(c.entity, c.id, c.field, c.before, c.after) for c in row.changes] == [
-        ("LINE", 13, "quantity", 5, 12)
-    ]
+    assert [(c.entity, c.id, c.field, c.before, c.after) for c in row.changes] == [("LINE", 13, "quantity", 5, 12)]
 
 
 def test_every_template_escapes_what_it_is_given() -> None:

@@ -53,7 +53,7 @@ def test_the_written_columns_give_the_same_changes_as_every_followed_field() -> 
     before, after, written = _snapshots()
     changes = diff(before, after, written)
     assert changes == diff(before, after)
-    assert [(c.entity, c.id, c.field, c.before, c.after) for c in changes] == [
+    assert changes == [
         (Entity.ORDER, 1, "total_net", "3.0000", "3.5000"),
         (Entity.LINE, 10, "net_unit_price", "1.5000", "1.7500"),
         (Entity.LINE, 10, "total_net", "1.5000", "1.7500"),
@@ -77,7 +77,7 @@ def test_the_written_columns_give_the_same_changes_as_every_followed_field() -> 
 def test_an_entity_no_flush_wrote_is_not_compared() -> None:
     before, after, written = _snapshots()
     del written[(Entity.LINE, 10)]
-    fields = {(c.entity, c.id, c.field) for c in diff(before, after, written)}
+    fields = {change[:3] for change in diff(before, after, written)}
     assert (Entity.LINE, 10, "net_unit_price") not in fields
     assert (Entity.ORDER, 1, "total_net") in fields
 
@@ -85,5 +85,5 @@ def test_an_entity_no_flush_wrote_is_not_compared() -> None:
 def test_only_the_written_of_a_written_entitys_fields_are_compared() -> None:
     before, after, written = _snapshots()
     written[(Entity.LINE, 10)] = ("total_net",)
-    line_fields = [c.field for c in diff(before, after, written) if c.id == 10]
+    line_fields = [field for _, ident, field, *_ in diff(before, after, written) if ident == 10]
     assert line_fields == ["total_net"]

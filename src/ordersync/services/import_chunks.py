@@ -173,14 +173,14 @@ def _row_changes(
     if line_before is not None and values_before is not None:
         if line_after is None:
             summary = _line_summary(line_before, values_before)
-            changes.append(Change((Entity.LINE, line_before.id, None, summary, None)))
+            changes.append((Entity.LINE, line_before.id, None, summary, None))
         elif values_after is not None:
             _changed_fields(
                 changes, Entity.LINE, line_before.id, _LINE, values_before, values_after
             )
     elif line_after is not None and values_after is not None:
         summary = _line_summary(line_after, values_after)
-        changes.append(Change((Entity.LINE, line_after.id, None, None, summary)))
+        changes.append((Entity.LINE, line_after.id, None, None, summary))
     return changes
 
 
@@ -199,9 +199,9 @@ def _changed_fields(
     for i in compress(followed.positions, map(ne, old, new)):
         convert = stored[i]
         if convert is None:
-            changes.append(Change((entity, ident, names[i], old[i], new[i])))
+            changes.append((entity, ident, names[i], old[i], new[i]))
         else:
-            changes.append(Change((entity, ident, names[i], convert(old[i]), convert(new[i]))))
+            changes.append((entity, ident, names[i], convert(old[i]), convert(new[i])))
 
 
 def _line_summary(line: LineState, values: tuple[Any, ...]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class HistoryRepository:
                     "request_id": e.actor.request_id,
                     "version_before": e.version_before,
                     "version_after": e.version_after,
-                    "changes": list(e.changes),  # each Change a list: orjson writes it in C
+                    "changes": list(e.changes),  # each Change a tuple: orjson writes it in C
                 }
                 for e in entries
             ],
@@ -84,4 +84,4 @@ def _change(stored: list[Any] | dict[str, Any]) -> Change:
     entity, ident, field, before, after = (
         [stored[key] for key in _KEYS] if isinstance(stored, dict) else stored
     )
-    return Change((Entity(entity), ident, field, before, after))
+    return (Entity(entity), ident, field, before, after)

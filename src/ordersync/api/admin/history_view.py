@@ -71,6 +71,7 @@ def history_row(entry: HistoryEntry) -> HistoryRow:
         version_before=entry.version_before,
         version_after=entry.version_after,
         changes=[
-            ChangeRow(c.entity.value, c.id, c.field, c.before, c.after) for c in entry.changes
+            ChangeRow(entity.value, ident, field, before, after)
+            for entity, ident, field, before, after in entry.changes
         ],
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
-from ordersync.domain.history import HistoryEntry
+from ordersync.domain.history import HistoryEntry, change_dict
 from ordersync.domain.paging import Page
 
 ItemT = TypeVar("ItemT")
@@ -117,7 +117,7 @@ class HistoryEntryOut(Body):
             request_id=entry.actor.request_id,
             version_before=entry.version_before,
             version_after=entry.version_after,
-            changes=[ChangeOut(**c.as_dict()) for c in entry.changes],
+            changes=[ChangeOut(**change_dict(c)) for c in entry.changes],
         )
 
 
