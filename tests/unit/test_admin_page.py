@@ -73,7 +73,9 @@ def test_a_history_entry_of_the_domain_reads_as_a_row() -> None:
         2,
         3,
     )
-    assert [(c.entity, c.id, c.field, c.before, c.after) for c in row.changes] == [("LINE", 13, "quantity", 5, 12)]
+    assert [(c.entity, c.id, c.field, c.before, c.after) for c in row.changes] == [
+        ("LINE", 13, "quantity", 5, 12)
+    ]
 
 
 def test_every_template_escapes_what_it_is_given() -> None:

@@ -2,7 +2,8 @@
 array per column>)`, a handful of parameters however many rows, where an executemany costs
 a statement (and a row of parameters) per row; used by the CSV import's chunks and by writes
 that change many lines of one order (a synchronise). Added: `COPY … FROM STDIN` of rows
-already in COPY's text format (the import's staged rows and history)."""
+already in COPY's text format (the import's staged rows and history). Read: many rows as
+plain tuples (`fetch_tuples`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from functools import cache
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, update
+from sqlalchemy import JSON, ColumnElement, Select, String, Table, any_, bindparam, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -38,6 +39,22 @@ def one_of(
             element = String()
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
     return column.in_(values)
+
+
+def fetch_tuples(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of `query` as a plain tuple, for the CSV import's chunks (thousands of rows
+    a statement). On PostgreSQL the statement, compiled by SQLAlchemy, runs on the session's
+    connection (in its transaction) through the driver's own cursor, whose rows are tuples
+    built in C: SQLAlchemy's rows and result handling took half the CPU of reading an
+    order line (5.0 µs of it against 2.5, 5,000 lines a chunk; stop 24). So only for
+    columns the driver gives as they are wanted: no result processors (JSON read as text,
+    amounts as NUMERIC; statement events do not see these statements."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [tuple(row) for row in session.execute(query)]
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return driver.execute(compiled.string, compiled.params).fetchall()  # type: ignore[no-any-return]
 
 
 def update_by_id(

@@ -41,6 +41,7 @@ from ordersync.adapters.db.bulk import (
     copy_json,
     copy_text_rows,
     copy_text_stream,
+    fetch_tuples,
     one_of,
     update_by_id,
 )
@@ -373,7 +374,7 @@ class ImportRepository:
         loads = orjson.loads
         return [
             CsvRecord(n, tuple(loads(cells)), extra)
-            for n, cells, extra in self.session.execute(query).all()  # one fetch, in C
+            for n, cells, extra in fetch_tuples(self.session, query)
         ]
 
     def record_outcomes(self, job_id: str, partition: int, outcomes: Sequence[RowOutcome]) -> None:
@@ -536,11 +537,12 @@ class ImportRepository:
             orders[r.commercial_order_id].logistic_orders.append(state)
         loaded = self._loaded_lines
         loads = orjson.loads
-        for lo_id, line_id, *values in self.session.execute(
+        for lo_id, line_id, *values in fetch_tuples(
+            self.session,
             select(ln_.logistic_order_id, ln_.id, *_line_columns(self._postgresql))
             .where(one_of(self._dialect, ln_.logistic_order_id, list(los)))
-            .order_by(ln_.id)
-        ).all():  # fetched at once: the driver's fetchall, where iterating fetches row by row
+            .order_by(ln_.id),
+        ):
             values[_LINE_CUSTOM_FIELDS] = loads(values[_LINE_CUSTOM_FIELDS])
             # The columns in LineState's order (id, then _LINE_COLUMNS): built by position.
             los[lo_id].lines.append(LineState(line_id, *values))
