@@ -158,6 +158,7 @@ def _commit_outcomes(run: _Partition, uow: UnitOfWork, outcomes: Sequence[RowOut
     that lands them with whatever the rows changed."""
     uow.imports.record_outcomes(run.job.id, run.partition, outcomes)
     uow.imports.add_counts(run.job.id, outcomes)
+    uow.imports.commit_without_flush_wait()
     uow.commit()
 
 
