@@ -33,6 +33,14 @@ UowFactory = Callable[[], UnitOfWork]
 
 
 CATALOG_RESTARTS = 3  # bundle loads during one partition's run
+FIRST_CHUNK_SHARE = 10
+
+
+def first_chunk_rows(chunk_rows: int) -> int:
+    """A run's first chunk is a tenth of the others: nothing is written while it is read
+    and applied, so the writer starts that much sooner (four times a million-row job with
+    one worker, its four partitions one after the other)."""
+    return max(1, chunk_rows // FIRST_CHUNK_SHARE)
 
 
 def run_partition(
@@ -103,7 +111,9 @@ def _run_partition(uow_factory: UowFactory, job_id: str, partition: int, chunk_r
 
 def _chunks_in_turn(run: _Partition) -> None:
     """One chunk after the other, each read, applied, written and committed before the next
-    is read (SQLite, whose reads do not wait for a writer)."""
+    is read (SQLite, whose reads do not wait for a writer). The first chunk is small, as
+    in `_chunks_overlapped`: one job code, the same chunks whatever the database."""
+    limit = first_chunk_rows(run.chunk_rows)
     while True:
         try:
             with run.uow_factory() as uow:
@@ -111,7 +121,8 @@ def _chunks_in_turn(run: _Partition) -> None:
                 # until it commits (a run started again, after a crash or by a retry,
                 # starts there).
                 after = uow.imports.lock_checkpoint(run.job.id, run.partition)
-                staged = uow.imports.next_rows(run.job.id, run.partition, run.chunk_rows, after)
+                staged = uow.imports.next_rows(run.job.id, run.partition, limit, after)
+                limit = run.chunk_rows
                 if not staged:
                     return
                 chunk = _apply(run, uow, staged)
@@ -184,6 +195,7 @@ def _chunks_overlapped(run: _Partition) -> None:
     meanwhile is dropped."""
     after: int | None = None  # where the next chunk starts (None: at the checkpoint)
     in_flight: _InFlight | None = None
+    limit = first_chunk_rows(run.chunk_rows)
     with ThreadPoolExecutor(1, thread_name_prefix="import-writes") as writer:
         while True:
             transaction = ExitStack()
@@ -191,7 +203,8 @@ def _chunks_overlapped(run: _Partition) -> None:
             try:
                 if after is None:
                     after = uow.imports.checkpoint(run.job.id, run.partition)
-                staged = uow.imports.next_rows(run.job.id, run.partition, run.chunk_rows, after)
+                staged = uow.imports.next_rows(run.job.id, run.partition, limit, after)
+                limit = run.chunk_rows
                 chunk = _apply(run, uow, staged) if staged else None
             except BaseException:
                 _drop(transaction)

@@ -82,6 +82,10 @@ def apply_chunk(
     now = utcnow()
     history: list[HistoryEntry] = []
     recording = uow.history_enabled and not job.dry_run
+    # The logistic order the last applied row left, and its and its order's followed values
+    # then: the next row of the same logistic order starts from them (read once a row, not
+    # twice: the file's rows come order by order).
+    left: tuple[LogisticOrderState | None, _Headers | None] = (None, None)
     for item in parsed:
         row = item.row
         found = (
@@ -99,15 +103,20 @@ def apply_chunk(
             )
             continue
         order, lo = found
-        before = _row_state(order, lo, row) if recording else None
+        before = (
+            _row_state(order, lo, row, left[1] if left[0] is lo else None) if recording else None
+        )
         try:
             changed = apply_row(row, order, lo, lookups, now)
         except RowRefused as refusal:
             outcomes[item.line_number] = outcome_of(item.line_number, refusal)
+            left = (None, None)
             continue
         outcomes[item.line_number] = outcome_of(item.line_number, None)
         if changed and before is not None:
-            changes = _row_changes(order, lo, before, _row_state(order, lo, row))
+            after = _row_state(order, lo, row, None)
+            left = (lo, after[0])
+            changes = _row_changes(order, lo, before, after)
             if changes:
                 history.append(
                     HistoryEntry(
@@ -118,10 +127,12 @@ def apply_chunk(
                         order.version,
                         order.version + 1,  # the chunk's write bumps it once
                         tuple(changes),
-                        job_id=job.id,
-                        line_number=item.line_number,
+                        job.id,
+                        item.line_number,
                     )
                 )
+        elif before is not None:
+            left = (lo, before[0])
         if lo.external_id:
             by_external_id[lo.external_id] = (order, lo)
     return AppliedChunk(
@@ -140,23 +151,26 @@ def write_chunk(uow: UnitOfWork, job: ImportJob, chunk: AppliedChunk) -> None:
         uow.imports.add_history(chunk.history)
 
 
-_RowState = tuple[tuple[Any, ...], tuple[Any, ...], LineState | None, tuple[Any, ...] | None]
+_Headers = tuple[tuple[Any, ...], tuple[Any, ...]]  # the order's and the logistic order's
+_RowState = tuple[_Headers, LineState | None, tuple[Any, ...] | None]
 
 
-def _row_state(order: OrderState, lo: LogisticOrderState, row: ImportRow) -> _RowState:
-    """What one row can change — the order's header, its logistic order's, and the line it
-    names (or adds) — as tuples of the followed fields (history.*_FIELDS), one attrgetter
-    each: taken twice per row, a million times a file. Containers (custom fields, the
-    address) are not copied: the import's rules replace them whole, never change them in
-    place, so the value kept is the value before the row."""
+def _row_state(
+    order: OrderState, lo: LogisticOrderState, row: ImportRow, headers: _Headers | None
+) -> _RowState:
+    """What one row can change — the order's header, its logistic order's (`headers`, when
+    known as they are now), and the line it names (or adds) — as tuples of the followed
+    fields (history.*_FIELDS), one attrgetter each: taken twice per row, a million times a
+    file. Containers (custom fields, the address) are not copied: the import's rules
+    replace them whole, never change them in place, so the value kept is the value before
+    the row."""
     line = (
         lo.line(row.line_id)
         if row.line_id is not None
         else lo.line_with_external_id(row.line_external_id or "")
     )
     return (
-        _ORDER.read(order),
-        _LOGISTIC_ORDER.read(lo),
+        headers if headers is not None else (_ORDER.read(order), _LOGISTIC_ORDER.read(lo)),
         line,
         None if line is None else _LINE.read(line),
     )
@@ -167,9 +181,10 @@ def _row_changes(
 ) -> list[Change]:
     """The changes between two states of a row (history.diff's, field for field)."""
     changes: list[Change] = []
-    _changed_fields(changes, Entity.ORDER, order.id, _ORDER, before[0], after[0])
-    _changed_fields(changes, Entity.LOGISTIC_ORDER, lo.id, _LOGISTIC_ORDER, before[1], after[1])
-    line_before, values_before, line_after, values_after = (*before[2:], *after[2:])
+    (order_before, lo_before), line_before, values_before = before
+    (order_after, lo_after), line_after, values_after = after
+    _changed_fields(changes, Entity.ORDER, order.id, _ORDER, order_before, order_after)
+    _changed_fields(changes, Entity.LOGISTIC_ORDER, lo.id, _LOGISTIC_ORDER, lo_before, lo_after)
     if line_before is not None and values_before is not None:
         if line_after is None:
             summary = _line_summary(line_before, values_before)
