@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from ordersync.jobs.imports import run_partition
 from tests.integration.imports.helpers import (
@@ -240,3 +242,57 @@ def test_two_runs_of_the_same_partitions_at_once_apply_each_row_once(
         ).json()["content"]
         applied += [entry["lineNumber"] for entry in history]
     assert sorted(applied) == list(range(2, len(rows) + 2))  # one entry per row, no repeat
+
+
+def test_each_rows_history_starts_where_the_last_applied_row_of_its_order_left_it(
+    client: TestClient,
+) -> None:
+    """Rows of one logistic order in a row, one refused between them: each entry's order and
+    logistic-order totals go on from the entry before (the refused row changed nothing)."""
+    lo, ids = draft_order(client, ("OP-TIER", "OP-0001", "OP-0007"))
+    rows = [
+        line_row(lo, ids["OP-TIER"], QUANTITY="4"),
+        line_row(lo, ids["OP-0001"], QUANTITY="9", ACCOUNT_EXTERNAL_ID="NOT-THE-OWNER"),
+        line_row(lo, ids["OP-0001"] + 10_000_000, QUANTITY="3"),  # no such line
+        line_row(lo, ids["OP-0007"], QUANTITY="6"),
+    ]
+    run = run_import(client, rows)
+    assert [result for result, _ in run.outcomes] == ["SUCCESS", "ERROR", "ERROR", "SUCCESS"]
+    response = client.get(
+        f"/v1/operator/commercial-orders/{owner(lo)}/history",
+        params={"source": "IMPORT"},
+        headers=ops_headers(),
+    )
+    assert response.status_code == 200, response.text
+    first, second = sorted(response.json()["content"], key=lambda e: e["lineNumber"])
+    assert (first["lineNumber"], second["lineNumber"]) == (2, 5)
+
+    def totals(entry: dict[str, Any]) -> dict[tuple[str, str], tuple[Any, Any]]:
+        return {
+            (c["entity"], c["field"]): (c["before"], c["after"])
+            for c in entry["changes"]
+            if c["entity"] in ("ORDER", "LOGISTIC_ORDER")
+        }
+
+    earlier, later = totals(first), totals(second)
+    for field in ("total_net", "total_tax", "total_gross"):
+        for entity in ("ORDER", "LOGISTIC_ORDER"):
+            assert earlier[entity, field][1] == later[entity, field][0], (entity, field)
+            assert earlier[entity, field][0] != earlier[entity, field][1]
+    assert earlier["ORDER", "product_count"] == (6, 8)  # three lines of 2: 2 -> 4
+    assert later["ORDER", "product_count"] == (8, 12)  # 2 -> 6
+    order = any_order(client, owner(lo))
+    assert Decimal(later["ORDER", "total_net"][1]) == Decimal(order["totalNet"])
+
+
+def test_a_chunks_commit_alone_does_not_wait_for_its_wal_flush(app: FastAPI) -> None:
+    """A chunk's transaction turns PostgreSQL's synchronous_commit off for itself only; the
+    next transaction (the job's finishing commit, any other writer) waits as always."""
+    postgresql = app.state.engine.dialect.name == "postgresql"
+    show = text("SHOW synchronous_commit") if postgresql else text("SELECT 'on'")
+    with app.state.uow_factory() as uow:
+        uow.imports.commit_without_flush_wait()
+        assert uow.session.scalar(show) == ("off" if postgresql else "on")
+        uow.commit()
+    with app.state.uow_factory() as uow:
+        assert uow.session.scalar(show) == "on"
