@@ -379,6 +379,7 @@ class RowParser:
         address_steps = [step for step in seed_steps if step[3] == _ADDRESS]
         self._seed_cells = _picker([step[1] for step in seed_steps])
         self._seed_columns = tuple(seed_columns)
+        self._every_seed_column = frozenset(seed_columns)
         self._row_cells = _picker([step[1] for step in row_steps])
         self._row_keys = tuple(step[4] for step in row_steps)
         self._address_cells = _picker([step[1] for step in address_steps])
@@ -442,7 +443,10 @@ class RowParser:
         texts = self._seed_cells(cells)
         return ImportRow(
             record.line_number,
-            frozenset(compress(self._seed_columns, texts)),
+            # Every seed column filled, as in most rows of most files: the one set for all.
+            self._every_seed_column
+            if all(texts)
+            else frozenset(compress(self._seed_columns, texts)),
             address=address,
             order_custom_fields=fields[_ORDER_FIELDS],
             line_custom_fields=fields[_LINE_FIELDS],

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from itertools import compress
 from operator import attrgetter, ne
-from typing import Any, NamedTuple
+from typing import Any
 
 from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.unit_of_work import UnitOfWork
@@ -38,11 +38,6 @@ from ordersync.rules.internal_order_update import (
 from ordersync.services.order_context import utcnow
 
 
-class _Parsed(NamedTuple):
-    line_number: int
-    row: ImportRow
-
-
 @dataclass(frozen=True)
 class AppliedChunk:
     """A chunk checked and applied in memory: its rows, their outcomes in file order, the orders
@@ -66,13 +61,13 @@ def apply_chunk(
     """The chunk's rows checked and applied to its orders, locked and loaded in `uow`'s
     transaction, which `write_chunk` then writes to."""
     outcomes: dict[int, RowOutcome] = {}
-    parsed: list[_Parsed] = []
+    parsed: list[ImportRow] = []  # each with its line number
     for record in staged:
         result = parser.parse(record)
         if isinstance(result, RowOutcome):
             outcomes[record.line_number] = result
         else:
-            parsed.append(_Parsed(record.line_number, result))
+            parsed.append(result)
     orders = _load_orders(uow, job, parsed)
     by_reference = {lo.reference: (o, lo) for o in orders for lo in o.logistic_orders}
     by_external_id = {
@@ -86,8 +81,7 @@ def apply_chunk(
     # then: the next row of the same logistic order starts from them (read once a row, not
     # twice: the file's rows come order by order).
     left: tuple[LogisticOrderState | None, _Headers | None] = (None, None)
-    for item in parsed:
-        row = item.row
+    for row in parsed:
         found = (
             by_reference.get(row.order_reference)
             if row.order_reference is not None
@@ -95,8 +89,8 @@ def apply_chunk(
         )
         if found is None:
             named = row.order_reference or row.order_external_id
-            outcomes[item.line_number] = RowOutcome(
-                item.line_number,
+            outcomes[row.line_number] = RowOutcome(
+                row.line_number,
                 RowResult.ERROR,
                 RowCode.UNKNOWN_REFERENCE.value,
                 f"No internal order {named}.",
@@ -109,10 +103,10 @@ def apply_chunk(
         try:
             changed = apply_row(row, order, lo, lookups, now)
         except RowRefused as refusal:
-            outcomes[item.line_number] = outcome_of(item.line_number, refusal)
+            outcomes[row.line_number] = outcome_of(row.line_number, refusal)
             left = (None, None)
             continue
-        outcomes[item.line_number] = outcome_of(item.line_number, None)
+        outcomes[row.line_number] = outcome_of(row.line_number, None)
         if changed and before is not None:
             after = _row_state(order, lo, row, None)
             left = (lo, after[0])
@@ -128,7 +122,7 @@ def apply_chunk(
                         order.version + 1,  # the chunk's write bumps it once
                         tuple(changes),
                         job.id,
-                        item.line_number,
+                        row.line_number,
                     )
                 )
         elif before is not None:
@@ -259,12 +253,10 @@ _LINE_EXTERNAL_ID = _LINE.names.index("external_id")
 _LINE_QUANTITY = _LINE.names.index("quantity")
 
 
-def _load_orders(uow: UnitOfWork, job: ImportJob, parsed: Sequence[_Parsed]) -> list[OrderState]:
-    references = {p.row.order_reference for p in parsed if p.row.order_reference}
+def _load_orders(uow: UnitOfWork, job: ImportJob, parsed: Sequence[ImportRow]) -> list[OrderState]:
+    references = {r.order_reference for r in parsed if r.order_reference}
     external_ids = {
-        p.row.order_external_id
-        for p in parsed
-        if p.row.order_reference is None and p.row.order_external_id
+        r.order_external_id for r in parsed if r.order_reference is None and r.order_external_id
     }
     orders = uow.imports.lock_orders(references, external_ids)
     if job.dry_run and orders:
@@ -276,11 +268,10 @@ def _load_orders(uow: UnitOfWork, job: ImportJob, parsed: Sequence[_Parsed]) -> 
 
 def _lookups(
     uow: UnitOfWork,
-    parsed: Sequence[_Parsed],
+    rows: Sequence[ImportRow],
     orders: Sequence[OrderState],
     custom_fields: Sequence[CustomField],
 ) -> Lookups:
-    rows = [p.row for p in parsed]
     offer_ids = {r.offer_price_external_id for r in rows if r.offer_price_external_id}
     variant_ids = {r.variant_external_id for r in rows if r.variant_external_id}
     offer_prices = uow.catalog.offer_prices(
