@@ -451,13 +451,14 @@ def _changed_line_values(row: ImportRow, line: LineState, lookups: Lookups) -> d
         )
         if value is not None and value != now
     }
-    custom = {
-        key: value
-        for key, value in row.line_custom_fields.items()
-        if line.custom_fields.get(key) != value
-    }
-    if custom:
-        values["custom_fields"] = {**line.custom_fields, **custom}
+    if row.line_custom_fields:  # most files set none: no comprehension run for nothing
+        custom = {
+            key: value
+            for key, value in row.line_custom_fields.items()
+            if line.custom_fields.get(key) != value
+        }
+        if custom:
+            values["custom_fields"] = {**line.custom_fields, **custom}
     external_id = _line_external_id(row, line, lookups)
     if external_id is not None:
         values["external_id"] = external_id
