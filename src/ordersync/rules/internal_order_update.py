@@ -480,13 +480,14 @@ def _plan_order_fields(
             )
         if customer.user_id != order.customer_user_id:
             fields["customer_user_id"] = customer.user_id
-    custom = {
-        key: value
-        for key, value in row.order_custom_fields.items()
-        if order.custom_fields.get(key) != value
-    }
-    if custom:
-        fields["custom_fields"] = {**order.custom_fields, **custom}
+    if row.order_custom_fields:  # most files set none: no comprehension run for nothing
+        custom = {
+            key: value
+            for key, value in row.order_custom_fields.items()
+            if order.custom_fields.get(key) != value
+        }
+        if custom:
+            fields["custom_fields"] = {**order.custom_fields, **custom}
     if fields and not may_change:
         raise _refuse(
             RowCode.FIELD_NOT_EDITABLE_IN_STATUS,

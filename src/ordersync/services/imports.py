@@ -131,7 +131,7 @@ def _staged(
     by_external_id = uow.imports.commercial_references(
         {_cell(r.cells, keys.external_id) for r in records} - {""}
     )
-    staged = []
+    staged: list[StagedRow] = []
     for record in records:
         reference = _cell(record.cells, keys.reference)
         external_id = _cell(record.cells, keys.external_id)
@@ -147,7 +147,7 @@ def _staged(
             f"id:{line_id}" if line_id else (f"ext:{line_external_id}" if line_external_id else "")
         )
         staged.append(
-            StagedRow(
+            (
                 record.line_number,
                 zlib.crc32(commercial.encode()) % partitions,
                 order_key,
