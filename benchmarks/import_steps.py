@@ -96,7 +96,7 @@ def timed_steps() -> Steps:
         (jobs, "apply_chunk", "job: a chunk read and applied (all of the above)"),
         (repository, "write_orders", "writer: lines, logistic orders, orders"),
         (repository, "add_history", "writer: the history entries (COPY)"),
-        (repository, "record_outcomes", "writer: refused rows' results, checkpoint"),
+        (repository, "record_chunk", "writer: checkpoint, counts, refused rows' results"),
         (jobs, "_write", "writer: a chunk written and committed (all of the above)"),
     ):
         steps.time(owner, name, label)

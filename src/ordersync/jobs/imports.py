@@ -167,9 +167,7 @@ def _write(run: _Partition, uow: UnitOfWork, chunk: AppliedChunk) -> None:
 def _commit_outcomes(run: _Partition, uow: UnitOfWork, outcomes: Sequence[RowOutcome]) -> None:
     """Rows' results (the checkpoint moves past them) and the job's counts, then the commit
     that lands them with whatever the rows changed."""
-    uow.imports.record_outcomes(run.job.id, run.partition, outcomes)
-    uow.imports.add_counts(run.job.id, outcomes)
-    uow.imports.commit_without_flush_wait()
+    uow.imports.record_chunk(run.job.id, run.partition, outcomes)
     uow.commit()
 
 

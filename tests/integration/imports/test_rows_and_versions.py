@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from ordersync.domain.imports import RowOutcome, RowResult
 from ordersync.jobs.imports import run_partition
 from tests.integration.imports.helpers import (
     SyncDispatcher,
@@ -286,12 +287,13 @@ def test_each_rows_history_starts_where_the_last_applied_row_of_its_order_left_i
 
 
 def test_a_chunks_commit_alone_does_not_wait_for_its_wal_flush(app: FastAPI) -> None:
-    """A chunk's transaction turns PostgreSQL's synchronous_commit off for itself only; the
-    next transaction (the job's finishing commit, any other writer) waits as always."""
+    """Recording a chunk's results turns PostgreSQL's synchronous_commit off for its
+    transaction only; the next transaction (the job's finishing commit, any other writer)
+    waits as always."""
     postgresql = app.state.engine.dialect.name == "postgresql"
     show = text("SHOW synchronous_commit") if postgresql else text("SELECT 'on'")
     with app.state.uow_factory() as uow:
-        uow.imports.commit_without_flush_wait()
+        uow.imports.record_chunk("no-such-job", 0, [RowOutcome(2, RowResult.SUCCESS)])
         assert uow.session.scalar(show) == ("off" if postgresql else "on")
         uow.commit()
     with app.state.uow_factory() as uow:

@@ -27,7 +27,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     type_coerce,
     update,
 )
@@ -192,18 +191,6 @@ class ImportRepository:
             .values(status=JobStatus.RUNNING.value, started_at=now)
         )
 
-    def add_counts(self, job_id: str, outcomes: Sequence[RowOutcome]) -> None:
-        failed = sum(1 for o in outcomes if o.result is RowResult.ERROR)
-        self.session.execute(
-            update(import_jobs)
-            .where(jobs.id == job_id)
-            .values(
-                processed=jobs.processed + len(outcomes),
-                succeeded=jobs.succeeded + len(outcomes) - failed,
-                failed=jobs.failed + failed,
-            )
-        )
-
     def finish_if_done(self, job_id: str, now: datetime) -> ImportJob | None:
         """Set the job's final status once no row is left without a result. The job row is
         locked first, so partitions finishing at once settle it once; running it again (a
@@ -330,17 +317,6 @@ class ImportRepository:
             )
         return count
 
-    def commit_without_flush_wait(self) -> None:
-        """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL's
-        `synchronous_commit = off`, for this transaction alone): a chunk's commit. A chunk
-        holds its rows' results with its changes, so a server crash that loses the last
-        chunks' commits loses them whole, and the job resumes before them; the commit that
-        finishes the job waits as every commit does, and the WAL is written in order, so
-        the job is never seen finished before its chunks are safe. (Each chunk's commit
-        waited for a flush of the few megabytes of WAL it wrote.)"""
-        if self._postgresql:
-            self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-
     def set_total(self, job_id: str, total: int) -> None:
         self.session.execute(update(import_jobs).where(jobs.id == job_id).values(total=total))
 
@@ -384,14 +360,23 @@ class ImportRepository:
             for n, cells, extra in fetch_tuples(self.session, query)
         ]
 
-    def record_outcomes(self, job_id: str, partition: int, outcomes: Sequence[RowOutcome]) -> None:
-        """The rows' results: the partition's checkpoint moves past the last of them (a row
-        that succeeded needs nothing more), and the refused ones, which carry a code and a
-        message each, are written in one executemany."""
+    def record_chunk(self, job_id: str, partition: int, outcomes: Sequence[RowOutcome]) -> None:
+        """A chunk's end, before its commit: the partition's checkpoint moves past its last
+        row (a row that succeeded needs nothing more), the job's counts grow, the refused
+        rows get their results (one executemany: each carries a code and a message), and on
+        PostgreSQL the commit is told not to wait for its WAL flush (`set_config(…, true)`,
+        which lasts for the transaction). A chunk holds its rows' results with its changes,
+        so a database crash that loses the last chunks' commits loses them whole and the job
+        resumes before them; the commit that finishes the job waits as every commit does,
+        and WAL is flushed in order, so a finished job's chunks are all on disk. On
+        PostgreSQL the checkpoint, the counts and that setting are one statement (two
+        data-modifying WITH queries): the writing thread waits for the interpreter lock
+        each time one of its statements returns."""
         if not outcomes:
             return
         last = max(o.line_number for o in outcomes)
-        self.session.execute(
+        failed = [o for o in outcomes if o.result is not RowResult.SUCCESS]
+        checkpoint = (
             update(import_checkpoints)
             .where(checkpoints.job_id == job_id, checkpoints.partition == partition)
             .values(
@@ -400,7 +385,25 @@ class ImportRepository:
                 )
             )
         )
-        failed = [o for o in outcomes if o.result is not RowResult.SUCCESS]
+        counts = (
+            update(import_jobs)
+            .where(jobs.id == job_id)
+            .values(
+                processed=jobs.processed + len(outcomes),
+                succeeded=jobs.succeeded + len(outcomes) - len(failed),
+                failed=jobs.failed + len(failed),
+            )
+        )
+        if self._postgresql:
+            self.session.execute(
+                select(func.set_config("synchronous_commit", "off", True)).add_cte(
+                    checkpoint.returning(checkpoints.done_through).cte("checkpoint"),
+                    counts.returning(jobs.id).cte("counts"),
+                )
+            )
+        else:
+            self.session.execute(checkpoint)
+            self.session.execute(counts)
         if not failed:
             return
         self.session.execute(
