@@ -37,13 +37,14 @@ from sqlalchemy.orm import Session
 from ordersync.adapters.csv.reader import CsvRecord
 from ordersync.adapters.db.bulk import (
     COPY_NULL,
+    ByIdUpdate,
     copy_field,
     copy_json,
     copy_text_rows,
     copy_text_stream,
     fetch_tuples,
     one_of,
-    update_by_id,
+    update_all_by_id,
 )
 from ordersync.adapters.db.history_repository import HistoryRepository
 from ordersync.adapters.db.tables import (
@@ -649,20 +650,21 @@ class ImportRepository:
                 insert(order_lines),
                 [_line_values(ln) | {"logistic_order_id": lo_id} for lo_id, ln in new_lines],
             )
+        writes: list[ByIdUpdate] = []
         if updated:
             values = list(map(_ID_AND_LINE_VALUES, updated))
             changed_columns = self._changed_line_columns(values)
             # The id and the changed columns of each line, picked in C.
             pick = itemgetter(0, *(i + 1 for i in changed_columns))
-            update_by_id(
-                self.session,
-                order_lines,
-                [_LINE_COLUMNS[i] for i in changed_columns],
-                list(map(pick, values)),
+            writes.append(
+                ByIdUpdate(
+                    order_lines,
+                    [_LINE_COLUMNS[i] for i in changed_columns],
+                    list(map(pick, values)),
+                )
             )
-        if los:
-            update_by_id(
-                self.session,
+        writes.append(
+            ByIdUpdate(
                 logistic_orders,
                 _LO_COLUMNS,
                 [
@@ -679,14 +681,17 @@ class ImportRepository:
                     for lo in los
                 ],
             )
-        if changed:
-            update_by_id(
-                self.session,
+        )
+        writes.append(
+            ByIdUpdate(
                 commercial_orders,
                 _ORDER_COLUMNS,
                 [(o.id, *_ORDER_VALUES(o)) for o in changed],
                 bump_version=True,
             )
+        )
+        # One statement on PostgreSQL for the three.
+        update_all_by_id(self.session, writes)
 
     def _changed_line_columns(self, values: Sequence[tuple[Any, ...]]) -> list[int]:
         """Indexes (in _LINE_COLUMNS) of the columns some of these lines (id, *values)
