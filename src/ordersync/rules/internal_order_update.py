@@ -451,18 +451,22 @@ def _changed_line_values(row: ImportRow, line: LineState, lookups: Lookups) -> d
         )
         if value is not None and value != now
     }
-    if row.line_custom_fields:  # most files set none: no comprehension run for nothing
-        custom = {
-            key: value
-            for key, value in row.line_custom_fields.items()
-            if line.custom_fields.get(key) != value
-        }
-        if custom:
-            values["custom_fields"] = {**line.custom_fields, **custom}
+    if row.line_custom_fields:  # most files set none: nothing compared for nothing
+        custom = _custom_fields_after(line.custom_fields, row.line_custom_fields)
+        if custom is not None:
+            values["custom_fields"] = custom
     external_id = _line_external_id(row, line, lookups)
     if external_id is not None:
         values["external_id"] = external_id
     return values
+
+
+def _custom_fields_after(
+    current: Mapping[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The custom fields once the row's are set, or None when none of them differs."""
+    changed = {key: value for key, value in given.items() if current.get(key) != value}
+    return {**current, **changed} if changed else None
 
 
 def _plan_order_fields(
@@ -480,14 +484,10 @@ def _plan_order_fields(
             )
         if customer.user_id != order.customer_user_id:
             fields["customer_user_id"] = customer.user_id
-    if row.order_custom_fields:  # most files set none: no comprehension run for nothing
-        custom = {
-            key: value
-            for key, value in row.order_custom_fields.items()
-            if order.custom_fields.get(key) != value
-        }
-        if custom:
-            fields["custom_fields"] = {**order.custom_fields, **custom}
+    if row.order_custom_fields:  # most files set none: nothing compared for nothing
+        custom = _custom_fields_after(order.custom_fields, row.order_custom_fields)
+        if custom is not None:
+            fields["custom_fields"] = custom
     if fields and not may_change:
         raise _refuse(
             RowCode.FIELD_NOT_EDITABLE_IN_STATUS,
