@@ -50,9 +50,10 @@ def fetch_tuples(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
     columns the driver gives as they are wanted, with no result processor (JSON read as
     text, amounts as NUMERIC), and parameters the driver takes as they are (SQLAlchemy's
     bind processors are not run); statement events do not see these statements."""
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
         return [tuple(row) for row in session.execute(query)]
-    compiled = query.compile(dialect=session.get_bind().dialect)
+    compiled = query.compile(dialect=dialect)
     driver = session.connection().connection.driver_connection
     assert driver is not None
     return driver.execute(compiled.string, compiled.params).fetchall()  # type: ignore[no-any-return]
@@ -88,10 +89,7 @@ def update_by_id(
         )
         return None
     statement, kinds = _unnest_update(table, tuple(columns), bump_version, dialect)
-    arrays = tuple(
-        _array_text(column, kind)
-        for column, kind in zip(zip(*values, strict=True), kinds, strict=True)
-    )
+    arrays = _arrays(values, kinds)
     # The driver's own parameter style (%s): SQLAlchemy passes it through as written, and
     # its statement events still see it.
     connection = session.connection()
@@ -129,10 +127,7 @@ def update_all_by_id(session: Session, updates: Sequence[ByIdUpdate]) -> None:
     for u in updates:
         statement, kinds = _unnest_update(u.table, tuple(u.columns), u.bump_version, dialect)
         statements.append(statement)
-        arrays.extend(
-            _array_text(column, kind)
-            for column, kind in zip(zip(*u.values, strict=True), kinds, strict=True)
-        )
+        arrays.extend(_arrays(u.values, kinds))
     *first, last = statements
     queries = ", ".join(f"update_{i} AS ({statement})" for i, statement in enumerate(first))
     # The parameters (%s) in the order the statements are written.
@@ -164,6 +159,14 @@ def background_statements() -> ThreadPoolExecutor:
 _BARE = 0  # numbers and booleans: as str() gives them
 _QUOTED = 1  # text, times: in double quotes, `"` and `\` escaped
 _JSON = 2  # JSON documents: dumped, then quoted
+
+
+def _arrays(values: Sequence[tuple[Any, ...]], kinds: Sequence[int]) -> tuple[str, ...]:
+    """Rows of values (the id, then each column) as one array text per column."""
+    return tuple(
+        _array_text(column, kind)
+        for column, kind in zip(zip(*values, strict=True), kinds, strict=True)
+    )
 
 
 def _array_text(values: Sequence[Any], kind: int) -> str:
