@@ -157,17 +157,21 @@ def _write(run: _Partition, uow: UnitOfWork, chunk: AppliedChunk) -> None:
     committed together."""
     try:
         write_chunk(uow, run.job, chunk)
-        _commit_outcomes(run, uow, chunk.outcomes)
+        _commit_outcomes(run, uow, chunk.staged, chunk.refused)
     except DuplicateValue:
         log.info("import_chunk_conflict", job_id=run.job.id, partition=run.partition)
         raise _Conflict(chunk.staged) from None
     sweep()
 
 
-def _commit_outcomes(run: _Partition, uow: UnitOfWork, outcomes: Sequence[RowOutcome]) -> None:
-    """Rows' results (the checkpoint moves past them) and the job's counts, then the commit
-    that lands them with whatever the rows changed."""
-    uow.imports.record_chunk(run.job.id, run.partition, outcomes)
+def _commit_outcomes(
+    run: _Partition, uow: UnitOfWork, staged: Sequence[CsvRecord], refused: Sequence[RowOutcome]
+) -> None:
+    """Rows' results (the checkpoint moves past them; only the refused ones are stored) and
+    the job's counts, then the commit that lands them with whatever the rows changed."""
+    uow.imports.record_chunk(
+        run.job.id, run.partition, staged[-1].line_number, len(staged), refused
+    )
     uow.commit()
 
 
@@ -258,7 +262,7 @@ def _one_row_at_a_time(run: _Partition, staged: Sequence[CsvRecord]) -> None:
                     continue  # another run of the partition applied it meanwhile
                 chunk = _apply(run, uow, [record])
                 write_chunk(uow, job, chunk)
-                _commit_outcomes(run, uow, chunk.outcomes)
+                _commit_outcomes(run, uow, chunk.staged, chunk.refused)
         except DuplicateValue:
             refused = RowOutcome(
                 record.line_number,
@@ -269,7 +273,7 @@ def _one_row_at_a_time(run: _Partition, staged: Sequence[CsvRecord]) -> None:
             with run.uow_factory() as uow:
                 if uow.imports.lock_checkpoint(job.id, partition) >= record.line_number:
                     continue
-                _commit_outcomes(run, uow, [refused])
+                _commit_outcomes(run, uow, [record], [refused])
 
 
 def unfinished_partitions(uow_factory: UowFactory) -> list[tuple[str, int]]:

@@ -40,12 +40,12 @@ from ordersync.services.order_context import utcnow
 
 @dataclass(frozen=True)
 class AppliedChunk:
-    """A chunk checked and applied in memory: its rows, their outcomes in file order, the orders
-    it loaded (and locked) as the rows left them, and the history of the rows that changed
-    something. Nothing is written yet."""
+    """A chunk checked and applied in memory: its rows, the outcomes of those refused in file
+    order (the others succeeded), the orders it loaded (and locked) as the rows left them,
+    and the history of the rows that changed something. Nothing is written yet."""
 
     staged: Sequence[CsvRecord]
-    outcomes: list[RowOutcome]
+    refused: list[RowOutcome]
     orders: list[OrderState]
     history: list[HistoryEntry]
 
@@ -60,12 +60,12 @@ def apply_chunk(
 ) -> AppliedChunk:
     """The chunk's rows checked and applied to its orders, locked and loaded in `uow`'s
     transaction, which `write_chunk` then writes to."""
-    outcomes: dict[int, RowOutcome] = {}
+    refused: dict[int, RowOutcome] = {}  # by line number
     parsed: list[ImportRow] = []  # each with its line number
     for record in staged:
         result = parser.parse(record)
         if isinstance(result, RowOutcome):
-            outcomes[record.line_number] = result
+            refused[record.line_number] = result
         else:
             parsed.append(result)
     orders = _load_orders(uow, job, parsed)
@@ -89,7 +89,7 @@ def apply_chunk(
         )
         if found is None:
             named = row.order_reference or row.order_external_id
-            outcomes[row.line_number] = RowOutcome(
+            refused[row.line_number] = RowOutcome(
                 row.line_number,
                 RowResult.ERROR,
                 RowCode.UNKNOWN_REFERENCE.value,
@@ -103,10 +103,9 @@ def apply_chunk(
         try:
             changed = apply_row(row, order, lo, lookups, now)
         except RowRefused as refusal:
-            outcomes[row.line_number] = outcome_of(row.line_number, refusal)
+            refused[row.line_number] = outcome_of(row.line_number, refusal)
             left = (None, None)
             continue
-        outcomes[row.line_number] = outcome_of(row.line_number, None)
         if changed and before is not None:
             after = _row_state(order, lo, row, None)
             left = (lo, after[0])
@@ -129,9 +128,7 @@ def apply_chunk(
             left = (lo, before[0])
         if lo.external_id:
             by_external_id[lo.external_id] = (order, lo)
-    return AppliedChunk(
-        staged, [outcomes[record.line_number] for record in staged], orders, history
-    )
+    return AppliedChunk(staged, sorted(refused.values()), orders, history)
 
 
 def write_chunk(uow: UnitOfWork, job: ImportJob, chunk: AppliedChunk) -> None:

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from ordersync.domain.imports import RowOutcome, RowResult
 from ordersync.jobs.imports import run_partition
 from tests.integration.imports.helpers import (
     SyncDispatcher,
@@ -293,7 +292,7 @@ def test_a_chunks_commit_alone_does_not_wait_for_its_wal_flush(app: FastAPI) -> 
     postgresql = app.state.engine.dialect.name == "postgresql"
     show = text("SHOW synchronous_commit") if postgresql else text("SELECT 'on'")
     with app.state.uow_factory() as uow:
-        uow.imports.record_chunk("no-such-job", 0, [RowOutcome(2, RowResult.SUCCESS)])
+        uow.imports.record_chunk("no-such-job", 0, through=2, count=1)
         assert uow.session.scalar(show) == ("off" if postgresql else "on")
         uow.commit()
     with app.state.uow_factory() as uow:

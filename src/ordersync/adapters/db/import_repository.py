@@ -361,28 +361,34 @@ class ImportRepository:
             for n, cells, extra in fetch_tuples(self.session, query)
         ]
 
-    def record_chunk(self, job_id: str, partition: int, outcomes: Sequence[RowOutcome]) -> None:
-        """A chunk's end, before its commit: the partition's checkpoint moves past its last
-        row (a row that succeeded needs nothing more), the job's counts grow, the refused
-        rows get their results (one executemany: each carries a code and a message), and on
-        PostgreSQL the commit is told not to wait for its WAL flush (`set_config(…, true)`,
-        which lasts for the transaction). A chunk holds its rows' results with its changes,
-        so a database crash that loses the last chunks' commits loses them whole and the job
-        resumes before them; the commit that finishes the job waits as every commit does,
-        and WAL is flushed in order, so a finished job's chunks are all on disk. On
-        PostgreSQL the checkpoint, the counts and that setting are one statement (two
-        data-modifying WITH queries): the writing thread waits for the interpreter lock
-        each time one of its statements returns."""
-        if not outcomes:
+    def record_chunk(
+        self,
+        job_id: str,
+        partition: int,
+        through: int,
+        count: int,
+        refused: Sequence[RowOutcome] = (),
+    ) -> None:
+        """A chunk's end, before its commit: the partition's checkpoint moves to `through`
+        (the chunk's last line; a row that succeeded needs nothing more), the job's counts
+        grow by its `count` rows, the `refused` ones get their results (one executemany: each
+        carries a code and a message), and on PostgreSQL the commit is told not to wait for
+        its WAL flush (`set_config(…, true)`, which lasts for the transaction). A chunk holds
+        its rows' results with its changes, so a database crash that loses the last chunks'
+        commits loses them whole and the job resumes before them; the commit that finishes
+        the job waits as every commit does, and WAL is flushed in order, so a finished job's
+        chunks are all on disk. On PostgreSQL the checkpoint, the counts and that setting
+        are one statement (two data-modifying WITH queries): the writing thread waits for
+        the interpreter lock each time one of its statements returns."""
+        if not count:
             return
-        last = max(o.line_number for o in outcomes)
-        failed = [o for o in outcomes if o.result is not RowResult.SUCCESS]
         checkpoint = (
             update(import_checkpoints)
             .where(checkpoints.job_id == job_id, checkpoints.partition == partition)
             .values(
                 done_through=case(
-                    (checkpoints.done_through < last, last), else_=checkpoints.done_through
+                    (checkpoints.done_through < through, through),
+                    else_=checkpoints.done_through,
                 )
             )
         )
@@ -390,9 +396,9 @@ class ImportRepository:
             update(import_jobs)
             .where(jobs.id == job_id)
             .values(
-                processed=jobs.processed + len(outcomes),
-                succeeded=jobs.succeeded + len(outcomes) - len(failed),
-                failed=jobs.failed + len(failed),
+                processed=jobs.processed + count,
+                succeeded=jobs.succeeded + count - len(refused),
+                failed=jobs.failed + len(refused),
             )
         )
         if self._postgresql:
@@ -405,7 +411,7 @@ class ImportRepository:
         else:
             self.session.execute(checkpoint)
             self.session.execute(counts)
-        if not failed:
+        if not refused:
             return
         self.session.execute(
             update(import_rows)
@@ -428,7 +434,7 @@ class ImportRepository:
                     "_code": o.code,
                     "_message": _storable(o.message),
                 }
-                for o in failed
+                for o in refused
             ],
             execution_options={"synchronize_session": False},
         )
@@ -723,14 +729,21 @@ class ImportRepository:
         if not self._postgresql:
             HistoryRepository(self.session).add(entries)
             return
-        # What the entries of one chunk share (time, actor, source, job) is formatted once.
-        shared: dict[tuple[Any, ...], str] = {}
+        # What the entries of one chunk share (time, actor, source, job) is formatted once:
+        # an import's entries hold the same objects, told apart by identity (hashing the
+        # actor, a dataclass, and the source, an enum, were Python calls an entry).
+        last: HistoryEntry | None = None
+        common = ""
         lines = []
         for e in entries:
-            key = (e.at, e.actor, e.source, e.job_id)
-            common = shared.get(key)
-            if common is None:
-                common = shared[key] = "\t".join(
+            if (
+                last is None
+                or e.at is not last.at
+                or e.actor is not last.actor
+                or e.source is not last.source
+                or e.job_id is not last.job_id
+            ):
+                common = "\t".join(
                     map(
                         copy_field,
                         (
@@ -743,6 +756,7 @@ class ImportRepository:
                         ),
                     )
                 )
+            last = e
             line_number = COPY_NULL if e.line_number is None else e.line_number
             lines.append(
                 f"{common}\t{e.order_id}\t{line_number}\t{e.version_before}\t"
