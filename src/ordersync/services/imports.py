@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -58,6 +58,11 @@ def _cell(cells: Sequence[str], i: int | None) -> str:
     if i is None or i >= len(cells):
         return ""
     return unescape_cell(cells[i]).strip().replace("\x00", "\ufffd")
+
+
+def _raw(cells: Sequence[str], i: int | None) -> str:
+    """A cell as it is in the file (`_cell` reads it as a key)."""
+    return "" if i is None or i >= len(cells) else cells[i]
 
 
 def _commercial_reference(reference: str) -> str:
@@ -128,35 +133,63 @@ def _staged(
     commercial order share one, so they apply in file order whatever runs in parallel. A
     row naming its logistic order only by external id is placed by the order that holds
     that external id now."""
-    by_external_id = uow.imports.commercial_references(
-        {_cell(r.cells, keys.external_id) for r in records} - {""}
+    by_external_id = (
+        uow.imports.commercial_references(
+            {_cell(r.cells, keys.external_id) for r in records} - {""}
+        )
+        if keys.external_id is not None
+        else {}
     )
+    # A file's rows come order by order: a reference cell seen before in the batch is
+    # placed as it was (its key and partition), without reading it again.
+    placed: dict[str, tuple[str, int]] = {}
     staged: list[StagedRow] = []
     for record in records:
-        reference = _cell(record.cells, keys.reference)
-        external_id = _cell(record.cells, keys.external_id)
-        if reference:
-            order_key, commercial = reference, _commercial_reference(reference)
-        elif external_id in by_external_id:
-            order_key, commercial = f"ext:{external_id}", by_external_id[external_id]
-        else:
-            order_key = commercial = f"ext:{external_id}"
-        line_id = _cell(record.cells, keys.line_id)
-        line_external_id = _cell(record.cells, keys.line_external_id)
-        line_key = (
-            f"id:{line_id}" if line_id else (f"ext:{line_external_id}" if line_external_id else "")
-        )
+        cells = record.cells
+        raw = _raw(cells, keys.reference)
+        place = placed.get(raw) if raw else None
+        if place is None:
+            place = _place(cells, keys, by_external_id, partitions)
+            if raw and not place[0].startswith("ext:"):
+                placed[raw] = place
         staged.append(
             (
                 record.line_number,
-                zlib.crc32(commercial.encode()) % partitions,
-                order_key,
-                line_key,
-                record.cells,
+                place[1],
+                place[0],
+                _line_key(cells, keys),
+                cells,
                 record.extra_fields,
             )
         )
     return staged
+
+
+def _place(
+    cells: Sequence[str], keys: _Keys, by_external_id: Mapping[str, str], partitions: int
+) -> tuple[str, int]:
+    """The row's order key and partition."""
+    reference = _cell(cells, keys.reference)
+    if reference:
+        order_key, commercial = reference, _commercial_reference(reference)
+    else:
+        external_id = _cell(cells, keys.external_id)
+        order_key = f"ext:{external_id}"
+        commercial = by_external_id.get(external_id, order_key)
+    return order_key, zlib.crc32(commercial.encode()) % partitions
+
+
+def _line_key(cells: Sequence[str], keys: _Keys) -> str:
+    """The line the row names: `id:<Order Line Id>`, else `ext:<Order Line External
+    Id>`, else empty. A line id of digits alone (nearly every row) is taken as it is."""
+    raw = _raw(cells, keys.line_id)
+    if raw.isdigit() and raw.isascii():
+        return f"id:{raw}"
+    line_id = _cell(cells, keys.line_id)
+    if line_id:
+        return f"id:{line_id}"
+    line_external_id = _cell(cells, keys.line_external_id)
+    return f"ext:{line_external_id}" if line_external_id else ""
 
 
 def get_job(uow: UnitOfWork, job_id: str) -> ImportJob:
