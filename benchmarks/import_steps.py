@@ -11,7 +11,9 @@ the next is read). No HTTP and no queue: what is left is the job's own work.
 It prints the upload's and the job's rows per second, and how long each step took in all,
 per row, as measured by a timer around each call (the timers cost about half a microsecond
 a call; steps on the writing thread overlap those on the job's thread, so the shares do not
-add up to the job's time), and the CPU time the job took, per row, in this process (its
+add up to the job's time), split into the calling thread's CPU time and its waiting (for
+the database, or for the interpreter lock while the other thread runs Python), and the CPU
+time the job took, per row, in this process (its
 Python, both threads: they share one interpreter lock) and in PostgreSQL's processes (when
 the database runs on this machine; Linux's schedstat). The end-to-end figures are
 benchmarks/import.py's.
@@ -59,10 +61,12 @@ PARTITIONS = 4
 
 
 class Steps:
-    """Timers around named functions: total seconds and calls per step."""
+    """Timers around named functions: total seconds, the calling thread's CPU seconds, and
+    calls per step."""
 
     def __init__(self) -> None:
         self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.cpu: defaultdict[str, float] = defaultdict(float)
         self.calls: Counter[str] = Counter()
 
     def time(self, owner: Any, name: str, label: str) -> None:
@@ -70,11 +74,12 @@ class Steps:
 
         @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return original(*args, **kwargs)
             finally:
                 self.seconds[label] += time.perf_counter() - started
+                self.cpu[label] += time.thread_time() - cpu
                 self.calls[label] += 1
 
         setattr(owner, name, timed)
@@ -163,10 +168,20 @@ def main() -> None:
             f"µs a row, PostgreSQL {1e6 * database_cpu / args.rows:.0f} µs a row"
         )
     print()
+    # A step's wait is its time less its thread's CPU time: for the database, or for the
+    # interpreter lock while the other thread runs Python. When the job's thread and the
+    # writer's are both near the job's time, neither can go faster without the other.
     print_table(
-        ["step", "calls", "s", "µs per row"],
+        ["step", "calls", "s", "µs per row", "CPU µs per row", "waiting µs per row"],
         [
-            [label, steps.calls[label], seconds, round(1e6 * seconds / args.rows, 1)]
+            [
+                label,
+                steps.calls[label],
+                seconds,
+                round(1e6 * seconds / args.rows, 1),
+                round(1e6 * steps.cpu[label] / args.rows, 1),
+                round(1e6 * (seconds - steps.cpu[label]) / args.rows, 1),
+            ]
             for label, seconds in steps.seconds.items()
         ],
     )
