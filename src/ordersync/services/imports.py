@@ -149,9 +149,11 @@ def _staged(
         raw = _raw(cells, keys.reference)
         place = placed.get(raw) if raw else None
         if place is None:
-            place = _place(cells, keys, by_external_id, partitions)
-            if raw and not place[0].startswith("ext:"):
-                placed[raw] = place
+            reference = _cell(cells, keys.reference)
+            if reference:
+                place = placed[raw] = _by_reference(reference, partitions)
+            else:
+                place = _by_external_id(_cell(cells, keys.external_id), by_external_id, partitions)
         staged.append(
             (
                 record.line_number,
@@ -165,18 +167,22 @@ def _staged(
     return staged
 
 
-def _place(
-    cells: Sequence[str], keys: _Keys, by_external_id: Mapping[str, str], partitions: int
+def _by_reference(reference: str, partitions: int) -> tuple[str, int]:
+    """The order key and partition of a row that names its logistic order by reference."""
+    return reference, _partition(_commercial_reference(reference), partitions)
+
+
+def _by_external_id(
+    external_id: str, by_external_id: Mapping[str, str], partitions: int
 ) -> tuple[str, int]:
-    """The row's order key and partition."""
-    reference = _cell(cells, keys.reference)
-    if reference:
-        order_key, commercial = reference, _commercial_reference(reference)
-    else:
-        external_id = _cell(cells, keys.external_id)
-        order_key = f"ext:{external_id}"
-        commercial = by_external_id.get(external_id, order_key)
-    return order_key, zlib.crc32(commercial.encode()) % partitions
+    """The order key and partition of a row that names its logistic order by external id
+    alone: with the commercial order that holds it now, if any."""
+    order_key = f"ext:{external_id}"
+    return order_key, _partition(by_external_id.get(external_id, order_key), partitions)
+
+
+def _partition(commercial: str, partitions: int) -> int:
+    return zlib.crc32(commercial.encode()) % partitions
 
 
 def _line_key(cells: Sequence[str], keys: _Keys) -> str:
