@@ -13,10 +13,9 @@ per row, as measured by a timer around each call (the timers cost about half a m
 a call; steps on the writing thread overlap those on the job's thread, so the shares do not
 add up to the job's time), split into the calling thread's CPU time and its waiting (for
 the database, or for the interpreter lock while the other thread runs Python), and the CPU
-time the job took, per row, in this process (its
-Python, both threads: they share one interpreter lock) and in PostgreSQL's processes (when
-the database runs on this machine; Linux's schedstat). The end-to-end figures are
-benchmarks/import.py's.
+time the job took, per row, in this process (its Python, both threads: they share one
+interpreter lock) and in PostgreSQL's processes (when the database runs on this machine;
+Linux's schedstat). The end-to-end figures are benchmarks/import.py's.
 
 Run:
     .venv/bin/python benchmarks/import_steps.py
