@@ -866,15 +866,14 @@ _ORDER_VALUES = attrgetter(*_ORDER_COLUMNS)
 def _staged_text(job: str, staged: Sequence[StagedRow]) -> str:
     """Staged rows in COPY's text format (`job`: the job id as a COPY field). The keys are
     escaped one by one only when one of the batch's needs it (one search of them all)."""
-    if copy_fields_plain(key for row in staged for key in (row[2], row[3])):
-        return "".join(
-            f"{job}\t{line_number}\t{partition}\t{order_key}\t{line_key}\t"
-            f"{copy_json(cells)}\t{extra_fields}\n"
-            for line_number, partition, order_key, line_key, cells, extra_fields in staged
-        )
+    if not copy_fields_plain(key for row in staged for key in (row[2], row[3])):
+        staged = [
+            (line_number, partition, copy_field(order_key), copy_field(line_key), cells, extra)
+            for line_number, partition, order_key, line_key, cells, extra in staged
+        ]
     return "".join(
-        f"{job}\t{line_number}\t{partition}\t{copy_field(order_key)}\t"
-        f"{copy_field(line_key)}\t{copy_json(cells)}\t{extra_fields}\n"
+        f"{job}\t{line_number}\t{partition}\t{order_key}\t{line_key}\t"
+        f"{copy_json(cells)}\t{extra_fields}\n"
         for line_number, partition, order_key, line_key, cells, extra_fields in staged
     )
 
