@@ -55,13 +55,11 @@ def _cell(cells: Sequence[str], i: int | None) -> str:
     """A cell as a staging key. Fix: a NUL (valid CSV; the row parser refuses it as F-E-012)
     reached PostgreSQL in the keys and the external-id look-up, which refuse NUL in text:
     the upload failed with a 500. It is replaced; the row still fails on its own."""
-    if i is None or i >= len(cells):
-        return ""
-    return unescape_cell(cells[i]).strip().replace("\x00", "\ufffd")
+    return unescape_cell(_raw(cells, i)).strip().replace("\x00", "\ufffd")
 
 
 def _raw(cells: Sequence[str], i: int | None) -> str:
-    """A cell as it is in the file (`_cell` reads it as a key)."""
+    """A cell as it is in the file, empty when the row has none there."""
     return "" if i is None or i >= len(cells) else cells[i]
 
 
